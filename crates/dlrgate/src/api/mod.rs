@@ -1,0 +1,86 @@
+//! The HTTP API: seven.io-compatible endpoints under `/api` and dlrgate's own operational ones.
+//! Handlers parse and validate, call `Store` methods (or the intake) and shape the answer; they
+//! never run SQL. Wire types live here and are converted from store and domain types.
+
+mod auth;
+mod error;
+mod health;
+mod journal;
+mod params;
+mod sms;
+mod sms_request;
+mod status;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::NonceCache;
+pub use error::{ApiError, SevenCode};
+
+use crate::config::Settings;
+use crate::store::Store;
+use crate::workers::intake::Intake;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub intake: Intake,
+    pub nonces: Arc<NonceCache>,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(state: AppState) -> Router {
+    let timeout = state.settings.server.request_timeout;
+    Router::new()
+        .route(
+            "/api/sms",
+            post(sms::send).get(sms::send).delete(sms::cancel),
+        )
+        .route("/api/status", get(status::status).post(status::status))
+        .route("/api/journal", get(journal::legacy).post(journal::legacy))
+        .route(
+            "/api/journal/{kind}",
+            get(journal::journal).post(journal::journal),
+        )
+        .route("/api/balance", get(journal::balance).post(journal::balance))
+        .route("/api/messages/{id}/events", get(journal::events))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(health::not_found)
+        .layer(middleware::from_fn(record_request))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Records request latency by route and status in the Prometheus histogram.
+async fn record_request(request: Request, next: Next) -> Response {
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::histogram!("dlrgate_http_request_duration_seconds", "method" => method, "path" => path, "status" => status)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,173 @@
+//! `Application`: builds everything from `Settings` (store, intake, workers, HTTP listener) and
+//! runs until told to stop. Tests build it on port 0 with a temporary data directory.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, AppState, NonceCache};
+use crate::config::Settings;
+use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
+use crate::domain::timefmt::to_millis;
+use crate::store::{Billing, NewAccount, SqliteStore, Store};
+use crate::workers::intake::Intake;
+use crate::workers::reports::ReportApplier;
+use crate::workers::retention::Retention;
+use crate::workers::submitter::Submitter;
+
+/// Credentials of a newly created account, shown once.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account_id: i64,
+    pub api_key: String,
+    pub signing_secret: String,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    settings: Arc<Settings>,
+    store: Arc<SqliteStore>,
+    /// Set when this start created the default account of an empty store.
+    pub bootstrap: Option<Credentials>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = Arc::new(open_store(&settings).await?);
+        let bootstrap = if store.count_accounts().await? == 0 {
+            Some(create_account(store.as_ref(), "default", Billing::default()).await?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Application {
+            listener,
+            local_addr,
+            settings: Arc::new(settings),
+            store,
+            bootstrap,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` fires, then stops accepting, finishes in-flight requests, lets
+    /// the intake store what it holds and the workers finish their batch, and closes the store.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let store: Arc<dyn Store> = self.store.clone();
+        let stored = Arc::new(Notify::new());
+        let (intake, intake_task) = Intake::start(
+            store.clone(),
+            self.settings.workers.intake_batch,
+            stored.clone(),
+        );
+        let workers_stop = CancellationToken::new();
+        let workers = spawn_workers(&self.settings, &store, stored, &workers_stop);
+        let state = AppState {
+            store: store.clone(),
+            settings: self.settings.clone(),
+            intake,
+            nonces: Arc::new(NonceCache::default()),
+            metrics: crate::telemetry::metrics_handle(),
+        };
+        tracing::info!(addr = %self.local_addr, "dlrgate listening");
+        let served = axum::serve(self.listener, api::router(state))
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+        finish(intake_task, workers, workers_stop).await;
+        self.store.close().await;
+        tracing::info!("dlrgate stopped");
+        served.context("HTTP server failed")
+    }
+}
+
+async fn finish(intake_task: JoinHandle<()>, workers: TaskTracker, stop: CancellationToken) {
+    // The router (and with it every Intake handle) is gone, so the intake drains and ends.
+    if let Err(error) = intake_task.await {
+        tracing::error!(?error, "intake task failed");
+    }
+    stop.cancel();
+    workers.close();
+    workers.wait().await;
+}
+
+fn spawn_workers(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    stored: Arc<Notify>,
+    stop: &CancellationToken,
+) -> TaskTracker {
+    let tracker = TaskTracker::new();
+    let reports = Arc::new(Notify::new());
+    let submitter = Submitter {
+        store: store.clone(),
+        tick: settings.workers.tick,
+        batch_size: settings.workers.batch_size,
+        sandbox_speed: settings.sandbox.speed,
+        wake: stored,
+        reports: reports.clone(),
+    };
+    let applier = ReportApplier {
+        store: store.clone(),
+        tick: settings.workers.tick,
+        batch_size: settings.workers.batch_size,
+        wake: reports,
+    };
+    let retention = Retention {
+        store: store.clone(),
+        period: settings.retention.period,
+        interval: settings.retention.interval,
+        batch_size: settings.retention.batch_size,
+    };
+    tracker.spawn(submitter.run(stop.clone()));
+    tracker.spawn(applier.run(stop.clone()));
+    tracker.spawn(retention.run(stop.clone()));
+    tracker
+}
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&settings.store.data_dir, settings.store.synchronous_full)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the store in {}",
+                settings.store.data_dir.display()
+            )
+        })
+}
+
+/// Creates an account with a fresh API key and signing secret.
+pub async fn create_account(
+    store: &dyn Store,
+    name: &str,
+    billing: Billing,
+) -> anyhow::Result<Credentials> {
+    let api_key = new_api_key();
+    let signing_secret = new_signing_secret();
+    let (account, _key_id) = store
+        .create_account(NewAccount {
+            name: name.to_owned(),
+            api_key_hash: hash_api_key(&api_key),
+            signing_secret: signing_secret.clone(),
+            billing,
+            created_at: to_millis(time::OffsetDateTime::now_utc()),
+        })
+        .await?;
+    Ok(Credentials {
+        account_id: account.id,
+        api_key,
+        signing_secret,
+    })
+}

@@ -1,0 +1,270 @@
+//! `Settings` and how they are loaded: the compiled-in `config/default.toml`, then an optional
+//! file, then `DLRGATE_<SECTION>_<KEY>` environment variables, then command-line flags.
+//! Everything is validated at load time; an error names the bad key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+const SECTIONS: [&str; 8] = [
+    "server",
+    "store",
+    "sandbox",
+    "sms",
+    "api",
+    "retention",
+    "workers",
+    "log",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub sandbox: SandboxSettings,
+    pub sms: SmsSettings,
+    pub api: ApiSettings,
+    pub retention: RetentionSettings,
+    pub workers: WorkerSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub data_dir: PathBuf,
+    pub synchronous_full: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSettings {
+    pub speed: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    #[serde(deserialize_with = "string_or_number")]
+    pub default_sender: String,
+    #[serde(deserialize_with = "string_or_number")]
+    pub default_country_code: String,
+    pub max_recipients: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    #[serde(with = "humantime_serde")]
+    pub signature_tolerance: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    #[serde(with = "humantime_serde")]
+    pub period: Duration,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    #[serde(with = "humantime_serde")]
+    pub tick: Duration,
+    pub batch_size: u32,
+    pub intake_batch: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {key}: {reason}")]
+    Value { key: &'static str, reason: String },
+}
+
+/// Overrides given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads the settings from every source, validated.
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(file) = &overrides.config_file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(env_provider());
+        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        if let Some(listen) = overrides.listen {
+            settings.server.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            settings.store.data_dir = dir.clone();
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Settings for a store-only command (account, key) in `data_dir`.
+    pub fn data_dir(&self) -> &Path {
+        &self.store.data_dir
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key, reason: &str| {
+            Err(ConfigError::Value {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        if !(self.sandbox.speed.is_finite() && self.sandbox.speed > 0.0) {
+            return fail("sandbox.speed", "must be a positive number");
+        }
+        if !self
+            .sms
+            .default_country_code
+            .chars()
+            .all(|c| c.is_ascii_digit())
+            || self.sms.default_country_code.len() > 3
+        {
+            return fail("sms.default_country_code", "must be 1 to 3 digits or empty");
+        }
+        if self.sms.max_recipients == 0 {
+            return fail("sms.max_recipients", "must be at least 1");
+        }
+        if self.retention.period < Duration::from_secs(60) {
+            return fail("retention.period", "must be at least 1m");
+        }
+        if self.retention.batch_size == 0
+            || self.workers.batch_size == 0
+            || self.workers.intake_batch == 0
+        {
+            return fail("workers.batch_size", "batch sizes must be at least 1");
+        }
+        if self.workers.tick.is_zero() || self.retention.interval.is_zero() {
+            return fail("workers.tick", "intervals must be longer than zero");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return fail("log.format", "must be \"text\" or \"json\"");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return fail("server.max_body_bytes", "must be at least 1024");
+        }
+        Ok(())
+    }
+
+    /// The effective settings, for `check-config`. No secrets live in settings yet.
+    pub fn to_pretty_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Environment variables `DLRGATE_<SECTION>_<KEY>` as the nested key `section.key`; variables
+/// that name no section (such as `DLRGATE_API_KEY` in scripts) are ignored.
+fn env_provider() -> Env {
+    Env::prefixed("DLRGATE_").filter_map(|key| {
+        let key = key.as_str().to_ascii_lowercase();
+        let section = SECTIONS
+            .iter()
+            .find(|s| key.starts_with(&format!("{s}_")))?;
+        Some(format!("{section}.{}", &key[section.len() + 1..]).into())
+    })
+}
+
+/// Reads a string that an environment variable may have turned into a number (`49`).
+fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(i64),
+        Float(f64),
+    }
+    Ok(match Raw::deserialize(deserializer)? {
+        Raw::Text(text) => text,
+        Raw::Int(number) => number.to_string(),
+        Raw::Float(number) => number.to_string(),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, String> {
+        let mut result = Err(String::new());
+        figment::Jail::expect_with(|jail| {
+            for (key, value) in env {
+                jail.set_env(key, value);
+            }
+            result = Settings::load(&Overrides::default()).map_err(|e| e.to_string());
+            Ok(())
+        });
+        result
+    }
+
+    #[test]
+    fn defaults_load() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.store.data_dir, PathBuf::from("./data"));
+        assert_eq!(settings.retention.period, Duration::from_secs(30 * 86400));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let settings = load(&[
+            ("DLRGATE_SANDBOX_SPEED", "1000"),
+            ("DLRGATE_WORKERS_TICK", "5ms"),
+            ("DLRGATE_SMS_DEFAULT_COUNTRY_CODE", "49"),
+            ("DLRGATE_SERVER_LISTEN", "127.0.0.1:0"),
+            ("DLRGATE_UNRELATED", "x"),
+        ])
+        .unwrap();
+        assert_eq!(settings.sandbox.speed, 1000.0);
+        assert_eq!(settings.workers.tick, Duration::from_millis(5));
+        assert_eq!(settings.sms.default_country_code, "49");
+        assert_eq!(settings.server.listen.port(), 0);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let error = load(&[("DLRGATE_SANDBOX_SPEED", "-1")]).unwrap_err();
+        assert!(error.contains("sandbox.speed"), "{error}");
+        let error = load(&[("DLRGATE_WORKERS_TICK", "soon")]).unwrap_err();
+        assert!(error.to_lowercase().contains("workers.tick"), "{error}");
+        let error = load(&[("DLRGATE_SMS_NO_SUCH_KEY", "1")]).unwrap_err();
+        assert!(error.to_lowercase().contains("no_such_key"), "{error}");
+    }
+}

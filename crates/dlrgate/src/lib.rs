@@ -1,0 +1,18 @@
+//! dlrgate: a self-hosted SMS gateway that tells its customers, reliably and fast, what became of
+//! every message. See ARCHITECTURE.md for the map.
+//!
+//! # Layout
+//! - `domain`: pure rules (statuses, numbers, encodings, the sandbox's plan); no I/O.
+//! - `store`: the `Store` trait and its SQLite backend; every write is one transaction.
+//! - `api`: the seven.io-compatible HTTP API and dlrgate's own endpoints; calls `Store` only.
+//! - `workers`: background loops (submitter, sandbox reports, retention) and the intake batcher.
+//! - `app`, `config`, `cli`, `telemetry`: wiring.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod store;
+pub mod telemetry;
+pub mod workers;

@@ -1,0 +1,106 @@
+//! The `Store` trait: every piece of state dlrgate keeps, behind domain-level methods.
+//!
+//! One method is one transaction, so no transaction type leaks out, and nothing is acknowledged
+//! before the method that stored it has returned. SQLite is the embedded backend; PostgreSQL will
+//! be a second implementation under the same contract tests (`tests/it/store_contract.rs`).
+//! Handlers never run SQL: they call these methods.
+
+mod sqlite;
+mod types;
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+use crate::domain::status::DeliveryStatus;
+
+/// Everything that can go wrong in a store, independent of the database behind it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("store unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("store error")]
+    Other(#[source] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the store can serve requests.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Accounts and keys.
+    async fn create_account(&self, account: NewAccount) -> StoreResult<(Account, i64)>;
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
+    async fn count_accounts(&self) -> StoreResult<i64>;
+    async fn account(&self, id: AccountId) -> StoreResult<Account>;
+    async fn account_by_name(&self, name: &str) -> StoreResult<Account>;
+    async fn update_billing(&self, id: AccountId, billing: Billing) -> StoreResult<Account>;
+    async fn create_api_key(&self, account: AccountId, key_hash: &[u8]) -> StoreResult<i64>;
+    async fn revoke_api_key(&self, key_id: i64) -> StoreResult<()>;
+    /// The account whose unrevoked key hashes to `key_hash`.
+    async fn account_by_key_hash(&self, key_hash: &[u8]) -> StoreResult<Option<Account>>;
+
+    // Messages.
+    /// Stores each batch in one transaction (group commit): a batch whose account cannot pay is
+    /// rejected alone and the others go through.
+    async fn submit(&self, batches: Vec<SubmitBatch>) -> StoreResult<Vec<SubmitOutcome>>;
+    /// Cancels those of `ids` that belong to `account` and have not been sent yet.
+    async fn cancel_scheduled(
+        &self,
+        account: AccountId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<MessageId>>;
+    /// Queued messages whose send time has come, oldest first.
+    async fn due_messages(&self, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>>;
+    /// Marks messages as handed to an operator, applies the reports the operator gave at once
+    /// (ACCEPTED, REJECTED…) and stores the reports it scheduled for later.
+    async fn record_submissions(
+        &self,
+        submissions: Vec<Submission>,
+    ) -> StoreResult<Vec<StatusChange>>;
+    /// Applies operator receipts through the status engine; every receipt is kept as an event.
+    async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>>;
+    /// Applies the scheduled reports due at `now` and deletes them, in one transaction.
+    async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>>;
+    /// When the next scheduled report is due.
+    async fn next_report_due(&self) -> StoreResult<Option<i64>>;
+
+    // Queries.
+    /// The messages of `account` among `ids` created at or after `since`, in no particular order.
+    async fn statuses(
+        &self,
+        account: AccountId,
+        ids: &[MessageId],
+        since: i64,
+    ) -> StoreResult<Vec<MessageView>>;
+    async fn journal(
+        &self,
+        account: AccountId,
+        filter: &JournalFilter,
+    ) -> StoreResult<Vec<MessageView>>;
+    async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>>;
+
+    // Housekeeping.
+    /// Deletes up to `limit` messages (and their parts, events and scheduled reports) created
+    /// before `cutoff`, except queued ones. Returns how many messages went.
+    async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64>;
+    async fn queue_depths(&self) -> StoreResult<QueueDepths>;
+}
+
+/// A status change of a whole message, for metrics and (later) webhooks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub message_id: MessageId,
+    pub account_id: AccountId,
+    pub status: DeliveryStatus,
+    pub at: i64,
+}

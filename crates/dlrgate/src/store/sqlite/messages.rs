@@ -1,0 +1,218 @@
+//! Storing, cancelling and querying messages in SQLite.
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+use super::map_err;
+use super::rows::audited;
+use super::rows::{VIEW_COLUMNS, placeholders, view_from_row};
+use crate::store::*;
+
+pub async fn submit(
+    writer: &SqlitePool,
+    batches: Vec<SubmitBatch>,
+) -> StoreResult<Vec<SubmitOutcome>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let mut outcomes = Vec::with_capacity(batches.len());
+    for batch in batches {
+        outcomes.push(submit_batch(&mut tx, batch).await?);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(outcomes)
+}
+
+async fn submit_batch(
+    conn: &mut SqliteConnection,
+    batch: SubmitBatch,
+) -> StoreResult<SubmitOutcome> {
+    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
+    let balance: Option<i64> = sqlx::query("SELECT balance_micros FROM accounts WHERE id = ?")
+        .bind(batch.account_id)
+        .fetch_one(&mut *conn)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(map_err)?;
+    let balance_after = match balance {
+        Some(left) if left < total => return Ok(SubmitOutcome::InsufficientBalance),
+        Some(left) => Some(left - total),
+        None => None,
+    };
+    if balance_after.is_some() && total > 0 {
+        sqlx::query("UPDATE accounts SET balance_micros = ? WHERE id = ?")
+            .bind(balance_after)
+            .bind(batch.account_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    let mut ids = Vec::with_capacity(batch.messages.len());
+    for message in &batch.messages {
+        ids.push(insert_message(conn, batch.account_id, batch.created_at, message).await?);
+    }
+    Ok(SubmitOutcome::Stored {
+        ids,
+        balance_micros: balance_after,
+    })
+}
+
+async fn insert_message(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    created_at: i64,
+    message: &NewMessage,
+) -> StoreResult<MessageId> {
+    let id: MessageId = sqlx::query(
+        "INSERT INTO messages (account_id, recipient, sender, text, encoding, parts, price_micros, label,
+             foreign_id, udh, flash, ttl_minutes, created_at, send_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued') RETURNING id",
+    )
+    .bind(account)
+    .bind(&message.recipient)
+    .bind(&message.sender)
+    .bind(&message.text)
+    .bind(&message.encoding)
+    .bind(i64::from(message.parts))
+    .bind(message.price_micros)
+    .bind(&message.label)
+    .bind(&message.foreign_id)
+    .bind(&message.udh)
+    .bind(message.flash)
+    .bind(message.ttl_minutes.map(i64::from))
+    .bind(created_at)
+    .bind(message.send_at)
+    .fetch_one(&mut *conn)
+    .await
+    .and_then(|row| row.try_get(0))
+    .map_err(map_err)?;
+    for part in 1..=i64::from(message.parts.max(1)) {
+        sqlx::query("INSERT INTO message_parts (message_id, part) VALUES (?, ?)")
+            .bind(id)
+            .bind(part)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(id)
+}
+
+pub async fn cancel(
+    writer: &SqlitePool,
+    account: AccountId,
+    ids: &[MessageId],
+) -> StoreResult<Vec<MessageId>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE messages SET state = 'cancelled'
+         WHERE account_id = ? AND state = 'queued' AND id IN ({}) RETURNING id",
+        placeholders(ids.len())
+    );
+    let mut query = sqlx::query(audited(sql)).bind(account);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
+    let mut cancelled: Vec<MessageId> = rows
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(map_err)?;
+    // Give the money back for what will not be sent.
+    for id in &cancelled {
+        sqlx::query(
+            "UPDATE accounts SET balance_micros = balance_micros + (SELECT price_micros FROM messages WHERE id = ?)
+             WHERE id = ? AND balance_micros IS NOT NULL",
+        )
+        .bind(id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    cancelled.sort_unstable();
+    Ok(cancelled)
+}
+
+pub async fn due(writer: &SqlitePool, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes FROM messages
+         WHERE state = 'queued' AND send_at <= ? ORDER BY send_at, id LIMIT ?",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(writer)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let parts: i64 = row.try_get("parts").map_err(map_err)?;
+            let ttl: Option<i64> = row.try_get("ttl_minutes").map_err(map_err)?;
+            Ok(DueMessage {
+                id: row.try_get("id").map_err(map_err)?,
+                account_id: row.try_get("account_id").map_err(map_err)?,
+                recipient: row.try_get("recipient").map_err(map_err)?,
+                sender: row.try_get("sender").map_err(map_err)?,
+                text: row.try_get("text").map_err(map_err)?,
+                parts: u32::try_from(parts).unwrap_or(1),
+                flash: row.try_get("flash").map_err(map_err)?,
+                ttl_minutes: ttl.and_then(|t| u32::try_from(t).ok()),
+            })
+        })
+        .collect()
+}
+
+pub async fn statuses(
+    reader: &SqlitePool,
+    account: AccountId,
+    ids: &[MessageId],
+    since: i64,
+) -> StoreResult<Vec<MessageView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM messages
+         WHERE account_id = ? AND created_at >= ? AND state != 'cancelled' AND id IN ({})",
+        placeholders(ids.len())
+    );
+    let mut query = sqlx::query(audited(sql)).bind(account).bind(since);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(reader).await.map_err(map_err)?;
+    rows.iter().map(view_from_row).collect()
+}
+
+pub async fn journal(
+    reader: &SqlitePool,
+    account: AccountId,
+    filter: &JournalFilter,
+) -> StoreResult<Vec<MessageView>> {
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {VIEW_COLUMNS} FROM messages WHERE account_id = "
+    ));
+    query.push_bind(account).push(" AND state != 'cancelled'");
+    if let Some(id) = filter.id {
+        query.push(" AND id = ").push_bind(id);
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND send_at >= ").push_bind(from);
+    }
+    if let Some(before) = filter.to_before {
+        query.push(" AND send_at < ").push_bind(before);
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(recipient) = &filter.recipient {
+        query.push(" AND recipient = ").push_bind(recipient.clone());
+    }
+    query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query.push(" OFFSET ").push_bind(i64::from(filter.offset));
+    let rows = query.build().fetch_all(reader).await.map_err(map_err)?;
+    rows.iter().map(view_from_row).collect()
+}

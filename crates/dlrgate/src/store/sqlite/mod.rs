@@ -1,0 +1,178 @@
+//! The embedded SQLite backend: one file in WAL mode, one writer connection (SQLite allows one
+//! writer at a time, so a pool of one serialises writes without `SQLITE_BUSY`) and a pool of
+//! readers. `synchronous = FULL` by default, so a commit has reached the disk before any caller
+//! acknowledges what it stored.
+
+mod accounts;
+mod messages;
+mod reports;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::*;
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+/// Maps sqlx errors into the store's vocabulary.
+pub(crate) fn map_err(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(error)
+        }
+        _ => StoreError::Other(error),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dlrgate.db` in `data_dir` and applies the migrations.
+    pub async fn open(data_dir: &Path, synchronous_full: bool) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|error| StoreError::Unavailable(sqlx::Error::Io(error)))?;
+        let path = data_dir.join("dlrgate.db");
+        let synchronous = if synchronous_full {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        };
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(map_err)?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32768");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|error| StoreError::Other(error.into()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(map_err)?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Closes both pools, waiting for running statements.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn create_account(&self, account: NewAccount) -> StoreResult<(Account, i64)> {
+        accounts::create(&self.writer, account).await
+    }
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        accounts::list(&self.reader).await
+    }
+    async fn count_accounts(&self) -> StoreResult<i64> {
+        accounts::count(&self.reader).await
+    }
+    async fn account(&self, id: AccountId) -> StoreResult<Account> {
+        accounts::by_id(&self.reader, id).await
+    }
+    async fn account_by_name(&self, name: &str) -> StoreResult<Account> {
+        accounts::by_name(&self.reader, name).await
+    }
+    async fn update_billing(&self, id: AccountId, billing: Billing) -> StoreResult<Account> {
+        accounts::update_billing(&self.writer, id, billing).await
+    }
+    async fn create_api_key(&self, account: AccountId, key_hash: &[u8]) -> StoreResult<i64> {
+        accounts::create_key(&self.writer, account, key_hash).await
+    }
+    async fn revoke_api_key(&self, key_id: i64) -> StoreResult<()> {
+        accounts::revoke_key(&self.writer, key_id).await
+    }
+    async fn account_by_key_hash(&self, key_hash: &[u8]) -> StoreResult<Option<Account>> {
+        accounts::by_key_hash(&self.reader, key_hash).await
+    }
+
+    async fn submit(&self, batches: Vec<SubmitBatch>) -> StoreResult<Vec<SubmitOutcome>> {
+        messages::submit(&self.writer, batches).await
+    }
+    async fn cancel_scheduled(
+        &self,
+        account: AccountId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<MessageId>> {
+        messages::cancel(&self.writer, account, ids).await
+    }
+    async fn due_messages(&self, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>> {
+        messages::due(&self.writer, now, limit).await
+    }
+    async fn record_submissions(
+        &self,
+        submissions: Vec<Submission>,
+    ) -> StoreResult<Vec<StatusChange>> {
+        reports::record_submissions(&self.writer, submissions).await
+    }
+    async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>> {
+        reports::apply_receipts(&self.writer, receipts).await
+    }
+    async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
+        reports::apply_due(&self.writer, now, limit).await
+    }
+    async fn next_report_due(&self) -> StoreResult<Option<i64>> {
+        reports::next_due(&self.writer).await
+    }
+
+    async fn statuses(
+        &self,
+        account: AccountId,
+        ids: &[MessageId],
+        since: i64,
+    ) -> StoreResult<Vec<MessageView>> {
+        messages::statuses(&self.reader, account, ids, since).await
+    }
+    async fn journal(
+        &self,
+        account: AccountId,
+        filter: &JournalFilter,
+    ) -> StoreResult<Vec<MessageView>> {
+        messages::journal(&self.reader, account, filter).await
+    }
+    async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>> {
+        reports::events(&self.reader, account, id).await
+    }
+
+    async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64> {
+        reports::purge(&self.writer, cutoff, limit).await
+    }
+    async fn queue_depths(&self) -> StoreResult<QueueDepths> {
+        reports::queue_depths(&self.reader).await
+    }
+}

@@ -1,0 +1,304 @@
+//! Operator reports in SQLite: submissions, receipts through the status engine, scheduled
+//! reports, history, and the retention purge.
+
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::map_err;
+use super::rows::audited;
+use super::rows::status_from_column;
+use crate::domain::status::{self, Decision, PartState};
+use crate::store::*;
+
+pub async fn record_submissions(
+    writer: &SqlitePool,
+    submissions: Vec<Submission>,
+) -> StoreResult<Vec<StatusChange>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let mut changes = Vec::new();
+    for submission in submissions {
+        let updated = sqlx::query("UPDATE messages SET state = 'processed', connector = ? WHERE id = ? AND state = 'queued'")
+            .bind(&submission.connector)
+            .bind(submission.message_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if updated.rows_affected() == 0 {
+            continue; // Cancelled meanwhile.
+        }
+        sqlx::query(
+            "INSERT INTO status_events (message_id, kind, state, effect, at, source) VALUES (?, 'internal', 'processed', 'applied', ?, ?)",
+        )
+        .bind(submission.message_id)
+        .bind(submission.at)
+        .bind(&submission.connector)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for receipt in &submission.immediate {
+            changes.extend(apply_one(&mut tx, receipt).await?);
+        }
+        for report in &submission.scheduled {
+            schedule(&mut tx, report).await?;
+        }
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(changes)
+}
+
+async fn schedule(conn: &mut SqliteConnection, report: &Receipt) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO scheduled_reports (message_id, part, status, due_at, source, error_code, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(report.message_id)
+    .bind(i64::from(report.part))
+    .bind(report.status.as_str())
+    .bind(report.at)
+    .bind(&report.source)
+    .bind(&report.error_code)
+    .bind(&report.raw)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+pub async fn apply_receipts(
+    writer: &SqlitePool,
+    receipts: Vec<Receipt>,
+) -> StoreResult<Vec<StatusChange>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let mut changes = Vec::new();
+    for receipt in &receipts {
+        changes.extend(apply_one(&mut tx, receipt).await?);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(changes)
+}
+
+/// Runs one receipt through the status engine, records it as an event and updates the part and,
+/// when its aggregated status changes, the message.
+async fn apply_one(
+    conn: &mut SqliteConnection,
+    receipt: &Receipt,
+) -> StoreResult<Option<StatusChange>> {
+    let row = sqlx::query(
+        "SELECT status, provisional FROM message_parts WHERE message_id = ? AND part = ?",
+    )
+    .bind(receipt.message_id)
+    .bind(i64::from(receipt.part))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some(row) = row else {
+        tracing::warn!(
+            message_id = receipt.message_id,
+            part = receipt.part,
+            "receipt for an unknown message part ignored"
+        );
+        return Ok(None);
+    };
+    let current = part_state(&row)?;
+    let decision = status::transition(current, receipt.status);
+    let effect = match decision {
+        Decision::Apply(_) => "applied",
+        Decision::Duplicate => "duplicate",
+        Decision::Stale => "stale",
+    };
+    sqlx::query(
+        "INSERT INTO status_events (message_id, part, kind, state, effect, at, source, error_code, raw)
+         VALUES (?, ?, 'report', ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(receipt.message_id)
+    .bind(i64::from(receipt.part))
+    .bind(receipt.status.as_str())
+    .bind(effect)
+    .bind(receipt.at)
+    .bind(&receipt.source)
+    .bind(&receipt.error_code)
+    .bind(&receipt.raw)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Decision::Apply(next) = decision else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE message_parts SET status = ?, status_at = ?, provisional = ? WHERE message_id = ? AND part = ?")
+        .bind(next.status.map(|s| s.as_str()))
+        .bind(receipt.at)
+        .bind(next.provisional)
+        .bind(receipt.message_id)
+        .bind(i64::from(receipt.part))
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    update_message(conn, receipt).await
+}
+
+fn part_state(row: &sqlx::sqlite::SqliteRow) -> StoreResult<PartState> {
+    Ok(PartState {
+        status: status_from_column(row.try_get("status").map_err(map_err)?)?,
+        provisional: row.try_get("provisional").map_err(map_err)?,
+    })
+}
+
+/// Recomputes the message status from its parts after `receipt` changed one of them.
+async fn update_message(
+    conn: &mut SqliteConnection,
+    receipt: &Receipt,
+) -> StoreResult<Option<StatusChange>> {
+    let rows = sqlx::query("SELECT status, provisional FROM message_parts WHERE message_id = ?")
+        .bind(receipt.message_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let parts: Vec<PartState> = rows.iter().map(part_state).collect::<StoreResult<_>>()?;
+    let Some(aggregated) = status::aggregate(&parts) else {
+        return Ok(None);
+    };
+    let provisional = status::aggregate_is_provisional(&parts);
+    let row = sqlx::query("SELECT account_id, status, provisional FROM messages WHERE id = ?")
+        .bind(receipt.message_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let account_id: AccountId = row.try_get("account_id").map_err(map_err)?;
+    let before = status_from_column(row.try_get("status").map_err(map_err)?)?;
+    let was_provisional: bool = row.try_get("provisional").map_err(map_err)?;
+    if before == Some(aggregated) && was_provisional == provisional {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE messages SET status = ?, status_at = ?, provisional = ?, error_code = ? WHERE id = ?")
+        .bind(aggregated.as_str())
+        .bind(receipt.at)
+        .bind(provisional)
+        .bind(&receipt.error_code)
+        .bind(receipt.message_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let changed = before != Some(aggregated);
+    Ok(changed.then_some(StatusChange {
+        message_id: receipt.message_id,
+        account_id,
+        status: aggregated,
+        at: receipt.at,
+    }))
+}
+
+pub async fn apply_due(
+    writer: &SqlitePool,
+    now: i64,
+    limit: u32,
+) -> StoreResult<Vec<StatusChange>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let rows = sqlx::query(
+        "SELECT id, message_id, part, status, due_at, source, error_code, raw FROM scheduled_reports
+         WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let mut changes = Vec::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id").map_err(map_err)?;
+        let part: i64 = row.try_get("part").map_err(map_err)?;
+        let receipt = Receipt {
+            message_id: row.try_get("message_id").map_err(map_err)?,
+            part: u32::try_from(part).map_err(|_| StoreError::Corrupt(format!("part {part}")))?,
+            status: status_from_column(row.try_get("status").map_err(map_err)?)?
+                .ok_or_else(|| StoreError::Corrupt("scheduled report without status".into()))?,
+            at: row.try_get("due_at").map_err(map_err)?,
+            source: row.try_get("source").map_err(map_err)?,
+            error_code: row.try_get("error_code").map_err(map_err)?,
+            raw: row.try_get("raw").map_err(map_err)?,
+        };
+        changes.extend(apply_one(&mut tx, &receipt).await?);
+        sqlx::query("DELETE FROM scheduled_reports WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(changes)
+}
+
+pub async fn next_due(writer: &SqlitePool) -> StoreResult<Option<i64>> {
+    sqlx::query("SELECT MIN(due_at) FROM scheduled_reports")
+        .fetch_one(writer)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(map_err)
+}
+
+pub async fn events(
+    reader: &SqlitePool,
+    account: AccountId,
+    id: MessageId,
+) -> StoreResult<Vec<StatusEvent>> {
+    let rows = sqlx::query(
+        "SELECT e.part, e.kind, e.state, e.effect, e.at, e.source, e.error_code, e.raw
+         FROM status_events e JOIN messages m ON m.id = e.message_id
+         WHERE m.account_id = ? AND e.message_id = ? ORDER BY e.id",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let part: Option<i64> = row.try_get("part").map_err(map_err)?;
+            Ok(StatusEvent {
+                part: part.and_then(|p| u32::try_from(p).ok()),
+                kind: row.try_get("kind").map_err(map_err)?,
+                state: row.try_get("state").map_err(map_err)?,
+                effect: row.try_get("effect").map_err(map_err)?,
+                at: row.try_get("at").map_err(map_err)?,
+                source: row.try_get("source").map_err(map_err)?,
+                error_code: row.try_get("error_code").map_err(map_err)?,
+                raw: row.try_get("raw").map_err(map_err)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<u64> {
+    let victims = "SELECT id FROM messages WHERE created_at < ?1 AND state != 'queued' ORDER BY created_at LIMIT ?2";
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    for table in ["status_events", "message_parts", "scheduled_reports"] {
+        sqlx::query(audited(format!(
+            "DELETE FROM {table} WHERE message_id IN ({victims})"
+        )))
+        .bind(cutoff)
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
+    let done = sqlx::query(audited(format!(
+        "DELETE FROM messages WHERE id IN ({victims})"
+    )))
+    .bind(cutoff)
+    .bind(i64::from(limit))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+pub async fn queue_depths(reader: &SqlitePool) -> StoreResult<QueueDepths> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued'), (SELECT COUNT(*) FROM scheduled_reports)",
+    )
+    .fetch_one(reader)
+    .await
+    .map_err(map_err)?;
+    Ok(QueueDepths {
+        queued_messages: row.try_get(0).map_err(map_err)?,
+        scheduled_reports: row.try_get(1).map_err(map_err)?,
+    })
+}

@@ -1,0 +1,156 @@
+//! Plain data passed in and out of the `Store`. Times are unix milliseconds, money micro-units.
+
+use crate::domain::status::{DeliveryStatus, InternalState};
+
+pub type AccountId = i64;
+pub type MessageId = i64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub signing_secret: String,
+    pub price_per_part_micros: i64,
+    /// `None` means unlimited.
+    pub balance_micros: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub api_key_hash: Vec<u8>,
+    pub signing_secret: String,
+    pub billing: Billing,
+    pub created_at: i64,
+}
+
+/// Price and balance of an account; `None` fields are left as they are on update.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Billing {
+    pub price_per_part_micros: Option<i64>,
+    /// `Some(None)` makes the balance unlimited.
+    pub balance_micros: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    pub recipient: String,
+    pub sender: String,
+    pub text: String,
+    pub encoding: String,
+    pub parts: u32,
+    pub price_micros: i64,
+    pub label: Option<String>,
+    pub foreign_id: Option<String>,
+    pub udh: Option<String>,
+    pub flash: bool,
+    pub ttl_minutes: Option<u32>,
+    pub send_at: i64,
+}
+
+/// The messages of one API request: stored together or not at all.
+#[derive(Debug, Clone)]
+pub struct SubmitBatch {
+    pub account_id: AccountId,
+    pub created_at: i64,
+    pub messages: Vec<NewMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitOutcome {
+    /// The ids of the stored messages, in the order of the batch, and the balance left.
+    Stored {
+        ids: Vec<MessageId>,
+        balance_micros: Option<i64>,
+    },
+    InsufficientBalance,
+}
+
+/// A queued message whose time has come, as an operator needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueMessage {
+    pub id: MessageId,
+    pub account_id: AccountId,
+    pub recipient: String,
+    pub sender: String,
+    pub text: String,
+    pub parts: u32,
+    pub flash: bool,
+    pub ttl_minutes: Option<u32>,
+}
+
+/// What an operator did with a due message.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub message_id: MessageId,
+    pub connector: String,
+    pub at: i64,
+    /// Reports known at submit time (ACCEPTED, or REJECTED for a permanent error).
+    pub immediate: Vec<Receipt>,
+    /// Reports the operator will give later (the sandbox's plan).
+    pub scheduled: Vec<Receipt>,
+}
+
+/// One operator report on one part of a message. For scheduled reports `at` is the due time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub message_id: MessageId,
+    pub part: u32,
+    pub status: DeliveryStatus,
+    pub at: i64,
+    pub source: String,
+    pub error_code: Option<String>,
+    pub raw: Option<String>,
+}
+
+/// A message as the status API and the logbook show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub recipient: String,
+    pub sender: String,
+    pub text: String,
+    pub encoding: String,
+    pub parts: u32,
+    pub price_micros: i64,
+    pub label: Option<String>,
+    pub foreign_id: Option<String>,
+    pub created_at: i64,
+    pub send_at: i64,
+    pub state: InternalState,
+    pub status: Option<DeliveryStatus>,
+    pub status_at: Option<i64>,
+    pub error_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JournalFilter {
+    pub id: Option<MessageId>,
+    /// Inclusive bounds on the send time.
+    pub from: Option<i64>,
+    pub to_before: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+    pub recipient: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One entry of a message's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEvent {
+    pub part: Option<u32>,
+    pub kind: String,
+    pub state: String,
+    pub effect: String,
+    pub at: i64,
+    pub source: String,
+    pub error_code: Option<String>,
+    pub raw: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueueDepths {
+    pub queued_messages: i64,
+    pub scheduled_reports: i64,
+}

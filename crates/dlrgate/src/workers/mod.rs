@@ -1,0 +1,38 @@
+//! Background work: the intake (group commit of accepted messages), the submitter that hands due
+//! messages to an operator, the sandbox operator's report applier, and the retention purge.
+//! Every loop stops when its `CancellationToken` fires, after finishing the batch at hand.
+
+pub mod intake;
+pub mod reports;
+pub mod retention;
+pub mod submitter;
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+/// Sleeps for `duration`, waking early on `wake` or shutdown. Returns false on shutdown.
+pub(crate) async fn pause(
+    duration: Duration,
+    wake: &tokio::sync::Notify,
+    shutdown: &CancellationToken,
+) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = wake.notified() => true,
+        _ = tokio::time::sleep(duration) => true,
+    }
+}
+
+/// The current time in unix milliseconds.
+pub(crate) fn now_millis() -> i64 {
+    crate::domain::timefmt::to_millis(time::OffsetDateTime::now_utc())
+}
+
+/// Counts a status change of a whole message.
+pub(crate) fn count_changes(changes: &[crate::store::StatusChange]) {
+    for change in changes {
+        metrics::counter!("dlrgate_message_status_total", "status" => change.status.as_str())
+            .increment(1);
+    }
+}
