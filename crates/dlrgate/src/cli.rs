@@ -41,6 +41,8 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Load-test a fresh in-process dlrgate over loopback HTTP and print the figures as JSON.
+    Bench(crate::bench::BenchArgs),
     /// Print the effective settings and exit.
     CheckConfig {
         #[command(flatten)]
@@ -121,6 +123,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Account(command) => account(command).await,
+        Command::Bench(args) => {
+            crate::telemetry::init(&crate::config::LogSettings {
+                format: "text".into(),
+                level: "warn".into(),
+            });
+            crate::bench::run(args).await
+        }
         Command::Key(command) => key(command).await,
     }
 }

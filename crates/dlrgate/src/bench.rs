@@ -1,0 +1,239 @@
+//! `dlrgate bench`: an end-to-end load test of a real dlrgate on loopback. It starts the
+//! `Application` on 127.0.0.1:0 with a fresh data directory, sends messages over HTTP from many
+//! concurrent clients, then reads back when each message reached its final status.
+//!
+//! Figures: acknowledged sends per second, acknowledgement latency, and send-to-final-status
+//! latency (from the moment the client sent the request to the status time the server stored,
+//! both on this machine's clock). The sandbox is sped up so its simulated network delay is
+//! negligible and the figures measure dlrgate itself.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::format_description;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Application;
+use crate::config::{Overrides, Settings};
+use crate::domain::timefmt::to_millis;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Messages to send in total.
+    #[arg(long, default_value_t = 20_000)]
+    messages: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Recipients per request.
+    #[arg(long, default_value_t = 1)]
+    per_request: usize,
+    /// Sandbox speed factor (1e6 makes its simulated delays microseconds).
+    #[arg(long, default_value_t = 1_000_000.0)]
+    speed: f64,
+    /// fsync every commit (the default of `serve`); `false` measures synchronous=NORMAL.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    synchronous_full: bool,
+}
+
+/// One acknowledged message: its id and when its request was sent (unix ms).
+struct Sent {
+    id: String,
+    sent_at_ms: i64,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.messages == 0 || args.concurrency == 0 || args.per_request == 0 {
+        bail!("--messages, --concurrency and --per-request must be at least 1");
+    }
+    let data_dir = std::env::temp_dir().join(format!("dlrgate-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let overrides = Overrides {
+        config_file: None,
+        listen: Some("127.0.0.1:0".parse()?),
+        data_dir: Some(data_dir.clone()),
+    };
+    let mut settings = Settings::load(&overrides)?;
+    settings.sandbox.speed = args.speed;
+    settings.store.synchronous_full = args.synchronous_full;
+    settings.workers.tick = Duration::from_millis(5);
+    let app = Application::build(settings).await?;
+    let base = format!("http://{}", app.local_addr());
+    let key = app
+        .bootstrap
+        .as_ref()
+        .map(|c| c.api_key.clone())
+        .context("bench needs a fresh store")?;
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let started = Instant::now();
+    let (sent, mut acks) = send_all(&client, &base, &key, &args).await?;
+    let send_seconds = started.elapsed().as_secs_f64();
+    let mut finals = wait_for_finals(&client, &base, &key, &sent).await?;
+    let all_final_seconds = started.elapsed().as_secs_f64();
+
+    shutdown.cancel();
+    server.await??;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    report(
+        &args,
+        sent.len(),
+        send_seconds,
+        all_final_seconds,
+        &mut acks,
+        &mut finals,
+    );
+    Ok(())
+}
+
+async fn send_all(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<(Vec<Sent>, Vec<f64>)> {
+    let requests = args.messages.div_ceil(args.per_request);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..args.concurrency {
+        let (client, next, url, key) = (
+            client.clone(),
+            next.clone(),
+            format!("{base}/api/sms"),
+            key.to_owned(),
+        );
+        let per_request = args.per_request;
+        tasks.push(tokio::spawn(async move {
+            let mut sent = Vec::new();
+            let mut acks = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
+                    return Ok::<_, anyhow::Error>((sent, acks));
+                }
+                // Last digits 1–5: every message ends DELIVERED after ACCEPTED and TRANSMITTED.
+                let to: Vec<String> = (0..per_request)
+                    .map(|i| format!("4917{:08}{}", n * per_request + i, 1 + (n + i) % 5))
+                    .collect();
+                let sent_at_ms = to_millis(OffsetDateTime::now_utc());
+                let begin = Instant::now();
+                let body: Value = client
+                    .post(&url)
+                    .header("X-Api-Key", &key)
+                    .header("Accept", "application/json")
+                    .json(&json!({"to": to.join(","), "text": "dlrgate bench message"}))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                acks.push(begin.elapsed().as_secs_f64() * 1000.0);
+                let messages = body["messages"]
+                    .as_array()
+                    .with_context(|| format!("unexpected answer {body}"))?;
+                for message in messages {
+                    let id = message["id"]
+                        .as_str()
+                        .with_context(|| format!("message without id: {body}"))?;
+                    sent.push(Sent {
+                        id: id.to_owned(),
+                        sent_at_ms,
+                    });
+                }
+            }
+        }));
+    }
+    let mut sent = Vec::with_capacity(args.messages);
+    let mut acks = Vec::with_capacity(requests);
+    for task in tasks {
+        let (task_sent, task_acks) = task.await??;
+        sent.extend(task_sent);
+        acks.extend(task_acks);
+    }
+    Ok((sent, acks))
+}
+
+/// Polls `/api/status` in chunks until every message has a final status; returns each message's
+/// send-to-final latency in milliseconds.
+async fn wait_for_finals(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    sent: &[Sent],
+) -> anyhow::Result<Vec<f64>> {
+    let format =
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut latencies = Vec::with_capacity(sent.len());
+    for chunk in sent.chunks(500) {
+        let ids: Vec<&str> = chunk.iter().map(|s| s.id.as_str()).collect();
+        loop {
+            let body: Value = client
+                .get(format!("{base}/api/status?msg_id={}", ids.join(",")))
+                .header("X-Api-Key", key)
+                .header("Accept", "application/json")
+                .send()
+                .await?
+                .json()
+                .await?;
+            let entries = body
+                .as_array()
+                .with_context(|| format!("unexpected status answer {body}"))?;
+            if entries.iter().all(|e| e["status"] == "DELIVERED") {
+                for (entry, sent) in entries.iter().zip(chunk) {
+                    let time = entry["status_time"]
+                        .as_str()
+                        .context("status without time")?;
+                    let at = time::PrimitiveDateTime::parse(time, &format)?.assume_utc();
+                    latencies.push((to_millis(at) - sent.sent_at_ms) as f64);
+                }
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("messages did not reach DELIVERED within 10 minutes");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(latencies)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn report(
+    args: &BenchArgs,
+    count: usize,
+    send_s: f64,
+    final_s: f64,
+    acks: &mut [f64],
+    finals: &mut [f64],
+) {
+    acks.sort_by(f64::total_cmp);
+    finals.sort_by(f64::total_cmp);
+    let summary = json!({
+        "messages": count,
+        "concurrency": args.concurrency,
+        "per_request": args.per_request,
+        "synchronous_full": args.synchronous_full,
+        "send_seconds": (send_s * 1000.0).round() / 1000.0,
+        "accepted_per_second": (count as f64 / send_s).round(),
+        "all_final_seconds": (final_s * 1000.0).round() / 1000.0,
+        "ack_ms": {"p50": percentile(acks, 50.0), "p99": percentile(acks, 99.0), "max": percentile(acks, 100.0)},
+        "send_to_final_ms": {"p50": percentile(finals, 50.0), "p99": percentile(finals, 99.0), "max": percentile(finals, 100.0)},
+    });
+    println!("{summary}");
+}
