@@ -11,7 +11,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "server",
     "store",
     "sandbox",
@@ -20,6 +20,7 @@ const SECTIONS: [&str; 8] = [
     "retention",
     "workers",
     "log",
+    "webhook",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +34,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub workers: WorkerSettings,
     pub log: LogSettings,
+    pub webhook: WebhookSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +100,26 @@ pub struct WorkerSettings {
 pub struct LogSettings {
     pub format: String,
     pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    #[serde(with = "duration_list")]
+    pub retry_schedule: Vec<Duration>,
+    pub jitter: f64,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub max_retry_after: Duration,
+    pub max_in_flight_per_hook: usize,
+    #[serde(with = "humantime_serde")]
+    pub disable_after: Duration,
+    #[serde(deserialize_with = "string_list")]
+    pub allow_cidrs: Vec<ipnet::IpNet>,
+    #[serde(with = "humantime_serde")]
+    pub secret_grace: Duration,
+    pub response_snippet_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +199,18 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return fail("log.format", "must be \"text\" or \"json\"");
         }
+        if self.webhook.retry_schedule.is_empty() || self.webhook.retry_schedule.len() > 100 {
+            return fail("webhook.retry_schedule", "needs 1 to 100 delays");
+        }
+        if !(0.0..=1.0).contains(&self.webhook.jitter) {
+            return fail("webhook.jitter", "must be between 0 and 1");
+        }
+        if self.webhook.timeout.is_zero() || self.webhook.max_in_flight_per_hook == 0 {
+            return fail(
+                "webhook.timeout",
+                "timeout and max_in_flight_per_hook must be above zero",
+            );
+        }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
         }
@@ -199,6 +233,69 @@ fn env_provider() -> Env {
             .find(|s| key.starts_with(&format!("{s}_")))?;
         Some(format!("{section}.{}", &key[section.len() + 1..]).into())
     })
+}
+
+/// A list given as a TOML array or as one comma-separated string (from the environment).
+fn string_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Raw::deserialize(deserializer)? {
+        Raw::One(text) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Raw::Many(items) => items,
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.parse()
+                .map_err(|e| serde::de::Error::custom(format!("{item:?}: {e}")))
+        })
+        .collect()
+}
+
+/// Durations written like "100ms", as a list or a comma-separated string.
+mod duration_list {
+    use std::time::Duration;
+
+    use serde::{Deserializer, Serializer};
+
+    struct Humantime(Duration);
+
+    impl std::str::FromStr for Humantime {
+        type Err = humantime::DurationError;
+        fn from_str(text: &str) -> Result<Self, Self::Err> {
+            humantime::parse_duration(text).map(Humantime)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Duration>, D::Error> {
+        Ok(super::string_list::<D, Humantime>(deserializer)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
+    pub fn serialize<S: Serializer>(value: &[Duration], serializer: S) -> Result<S::Ok, S::Error> {
+        let text: Vec<String> = value
+            .iter()
+            .map(|d| humantime::format_duration(*d).to_string())
+            .collect();
+        serializer.serialize_str(&text.join(","))
+    }
 }
 
 /// Reads a string that an environment variable may have turned into a number (`49`).
@@ -256,6 +353,29 @@ mod tests {
         assert_eq!(settings.workers.tick, Duration::from_millis(5));
         assert_eq!(settings.sms.default_country_code, "49");
         assert_eq!(settings.server.listen.port(), 0);
+    }
+
+    #[test]
+    fn webhook_lists_come_from_strings_or_arrays() {
+        let defaults = load(&[]).unwrap();
+        assert_eq!(defaults.webhook.retry_schedule.len(), 14);
+        assert_eq!(defaults.webhook.retry_schedule[1], Duration::from_secs(60));
+        assert!(defaults.webhook.allow_cidrs.is_empty());
+        let settings = load(&[
+            ("DLRGATE_WEBHOOK_RETRY_SCHEDULE", "100ms,200ms,1s"),
+            ("DLRGATE_WEBHOOK_ALLOW_CIDRS", "127.0.0.0/8, ::1/128"),
+            ("DLRGATE_WEBHOOK_TIMEOUT", "250ms"),
+        ])
+        .unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            settings.webhook.retry_schedule,
+            vec![ms(100), ms(200), ms(1000)]
+        );
+        assert_eq!(settings.webhook.allow_cidrs.len(), 2);
+        assert_eq!(settings.webhook.timeout, ms(250));
+        let error = load(&[("DLRGATE_WEBHOOK_ALLOW_CIDRS", "localhost")]).unwrap_err();
+        assert!(error.to_lowercase().contains("allow_cidrs"), "{error}");
     }
 
     #[test]
