@@ -46,7 +46,7 @@ CREATE TABLE messages (
 
 CREATE INDEX messages_queued_due ON messages (send_at) WHERE state = 'queued';
 CREATE INDEX messages_account_id ON messages (account_id, id);
-CREATE INDEX messages_created ON messages (created_at);
+CREATE INDEX messages_send_at ON messages (send_at);
 
 CREATE TABLE message_parts (
     message_id  INTEGER NOT NULL,

@@ -185,10 +185,34 @@ fn parse_json(bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
     let serde_json::Value::Object(object) = value else {
         return Err(malformed("JSON body: expected an object"));
     };
+    if let Some((key, _)) = object
+        .iter()
+        .find(|(key, value)| is_structured(value) && !STRUCTURED_PARAMS.contains(&key.as_str()))
+    {
+        return Err(ApiError::seven(
+            SevenCode::UnknownParameter,
+            format!("{key}: expected text, a number, a boolean or a list of them"),
+        ));
+    }
     Ok(object
         .into_iter()
         .filter_map(|(key, value)| json_text(value).map(|text| (key, text)))
         .collect())
+}
+
+/// Parameters whose JSON value may be an object or a list of objects (`files` of `/api/sms`);
+/// every other parameter is a scalar or a flat list, so `{"text":{…}}` is refused, not stored
+/// as the text `{…}`.
+const STRUCTURED_PARAMS: [&str; 1] = ["files"];
+
+fn is_structured(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(_) => true,
+        serde_json::Value::Array(items) => {
+            items.iter().any(|item| item.is_object() || item.is_array())
+        }
+        _ => false,
+    }
 }
 
 /// A JSON value as a parameter text; `null` is absent.
@@ -271,6 +295,9 @@ mod tests {
             .collect();
         assert_eq!(pairs, expect);
         assert!(parse_json(b"[1]").is_err());
+        assert!(parse_json(br#"{"text":{"a":1}}"#).is_err());
+        assert!(parse_json(br#"{"to":[["1"]]}"#).is_err());
+        assert!(parse_json(br#"{"files":[{"name":"a","contents":"eA=="}]}"#).is_ok());
         assert!(parse_json(b"{").is_err());
     }
 }

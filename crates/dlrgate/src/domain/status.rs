@@ -223,6 +223,24 @@ pub fn aggregate(parts: &[PartState]) -> Option<DeliveryStatus> {
         .max_by_key(|s| s.progress())
 }
 
+/// The status a message moves to when its parts now aggregate to `aggregated`, or `None` when its
+/// stored status `before` stays. Like a part, a message never goes back to ACCEPTED once it has
+/// come further (a multipart message whose BUFFERED part got DELIVERED while another part is
+/// still only ACCEPTED stays BUFFERED).
+pub fn message_update(
+    before: Option<DeliveryStatus>,
+    aggregated: Option<DeliveryStatus>,
+) -> Option<DeliveryStatus> {
+    let aggregated = aggregated?;
+    let back_to_accepted = aggregated == DeliveryStatus::Accepted
+        && before.is_some_and(|b| b != DeliveryStatus::Accepted);
+    if back_to_accepted || before == Some(aggregated) {
+        None
+    } else {
+        Some(aggregated)
+    }
+}
+
 /// Whether the aggregated message status is provisional (some failed part came from UNKNOWN and
 /// decides the outcome).
 pub fn aggregate_is_provisional(parts: &[PartState]) -> bool {

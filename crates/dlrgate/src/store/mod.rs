@@ -75,7 +75,8 @@ pub trait Store: Send + Sync + 'static {
     async fn next_report_due(&self) -> StoreResult<Option<i64>>;
 
     // Queries.
-    /// The messages of `account` among `ids` created at or after `since`, in no particular order.
+    /// The messages of `account` among `ids` sent (or due) at or after `since`, in no particular
+    /// order; cancelled messages are not included.
     async fn statuses(
         &self,
         account: AccountId,
@@ -90,8 +91,8 @@ pub trait Store: Send + Sync + 'static {
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>>;
 
     // Housekeeping.
-    /// Deletes up to `limit` messages (and their parts, events and scheduled reports) created
-    /// before `cutoff`, except queued ones. Returns how many messages went.
+    /// Deletes up to `limit` messages (and their parts, events and scheduled reports) sent before
+    /// `cutoff`, except queued ones. Returns how many messages went.
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64>;
     async fn queue_depths(&self) -> StoreResult<QueueDepths>;
 }

@@ -127,8 +127,9 @@ pub struct MessageView {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JournalFilter {
     pub id: Option<MessageId>,
-    /// Inclusive bounds on the send time.
+    /// Send time at or after this.
     pub from: Option<i64>,
+    /// Send time strictly before this.
     pub to_before: Option<i64>,
     pub status: Option<DeliveryStatus>,
     pub recipient: Option<String>,

@@ -1,7 +1,7 @@
 //! Table-driven and property tests of the status engine.
 
 use super::DeliveryStatus::{self, *};
-use super::{Decision, PartState, aggregate, transition};
+use super::{Decision, PartState, aggregate, message_update, transition};
 use proptest::prelude::*;
 
 fn state(status: Option<DeliveryStatus>, provisional: bool) -> PartState {
@@ -91,6 +91,25 @@ fn message_status_comes_from_its_parts() {
     }
 }
 
+#[test]
+fn multipart_message_does_not_fall_back_to_accepted() {
+    let p = |s| state(Some(s), false);
+    // Part 2 was BUFFERED (the message showed BUFFERED) and is now DELIVERED; part 3 is ACCEPTED.
+    let parts = [p(Delivered), p(Delivered), p(Accepted)];
+    assert_eq!(aggregate(&parts), Some(Accepted));
+    assert_eq!(message_update(Some(Buffered), aggregate(&parts)), None);
+    assert_eq!(message_update(None, Some(Accepted)), Some(Accepted));
+    assert_eq!(
+        message_update(Some(Accepted), Some(Transmitted)),
+        Some(Transmitted)
+    );
+    assert_eq!(message_update(Some(Delivered), Some(Delivered)), None);
+    assert_eq!(
+        message_update(Some(Failed), Some(Delivered)),
+        Some(Delivered)
+    );
+}
+
 fn any_status() -> impl Strategy<Value = DeliveryStatus> {
     proptest::sample::select(DeliveryStatus::ALL.to_vec())
 }
@@ -132,6 +151,29 @@ proptest! {
                 prop_assert!(aggregate(&parts).is_some_and(DeliveryStatus::is_final));
             }
             was_final = now_final;
+        }
+    }
+
+    /// The status a message shows never goes back: once final it stays final, and it never
+    /// returns to ACCEPTED after it has come further.
+    #[test]
+    fn message_status_never_goes_back(reports in proptest::collection::vec((0usize..3, any_status()), 0..40)) {
+        let mut parts = [PartState::default(); 3];
+        let mut shown: Option<DeliveryStatus> = None;
+        for (index, reported) in reports {
+            if let Decision::Apply(next) = transition(parts[index], reported) {
+                parts[index] = next;
+            }
+            let before = shown;
+            if let Some(next) = message_update(shown, aggregate(&parts)) {
+                shown = Some(next);
+            }
+            if before.is_some_and(DeliveryStatus::is_final) {
+                prop_assert!(shown.is_some_and(DeliveryStatus::is_final));
+            }
+            if before.is_some_and(|b| b != Accepted) {
+                prop_assert_ne!(shown, Some(Accepted));
+            }
         }
     }
 

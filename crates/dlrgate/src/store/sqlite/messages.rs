@@ -83,6 +83,14 @@ async fn insert_message(
     .await
     .and_then(|row| row.try_get(0))
     .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO status_events (message_id, kind, state, effect, at, source) VALUES (?, 'internal', 'queued', 'applied', ?, 'api')",
+    )
+    .bind(id)
+    .bind(created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
     for part in 1..=i64::from(message.parts.max(1)) {
         sqlx::query("INSERT INTO message_parts (message_id, part) VALUES (?, ?)")
             .bind(id)
@@ -174,7 +182,7 @@ pub async fn statuses(
     }
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM messages
-         WHERE account_id = ? AND created_at >= ? AND state != 'cancelled' AND id IN ({})",
+         WHERE account_id = ? AND send_at >= ? AND state != 'cancelled' AND id IN ({})",
         placeholders(ids.len())
     );
     let mut query = sqlx::query(audited(sql)).bind(account).bind(since);

@@ -90,11 +90,7 @@ async fn apply_one(
     .await
     .map_err(map_err)?;
     let Some(row) = row else {
-        tracing::warn!(
-            message_id = receipt.message_id,
-            part = receipt.part,
-            "receipt for an unknown message part ignored"
-        );
+        record_unmatched(conn, receipt).await?;
         return Ok(None);
     };
     let current = part_state(&row)?;
@@ -134,6 +130,31 @@ async fn apply_one(
     update_message(conn, receipt).await
 }
 
+/// A receipt for a part the message does not have is kept in the message's history (effect
+/// `unmatched`); one for a message that does not exist can only be logged.
+async fn record_unmatched(conn: &mut SqliteConnection, receipt: &Receipt) -> StoreResult<()> {
+    tracing::warn!(
+        message_id = receipt.message_id,
+        part = receipt.part,
+        "receipt for an unknown message part"
+    );
+    sqlx::query(
+        "INSERT INTO status_events (message_id, part, kind, state, effect, at, source, error_code, raw)
+         SELECT id, ?, 'report', ?, 'unmatched', ?, ?, ?, ? FROM messages WHERE id = ?",
+    )
+    .bind(i64::from(receipt.part))
+    .bind(receipt.status.as_str())
+    .bind(receipt.at)
+    .bind(&receipt.source)
+    .bind(&receipt.error_code)
+    .bind(&receipt.raw)
+    .bind(receipt.message_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 fn part_state(row: &sqlx::sqlite::SqliteRow) -> StoreResult<PartState> {
     Ok(PartState {
         status: status_from_column(row.try_get("status").map_err(map_err)?)?,
@@ -164,11 +185,13 @@ async fn update_message(
     let account_id: AccountId = row.try_get("account_id").map_err(map_err)?;
     let before = status_from_column(row.try_get("status").map_err(map_err)?)?;
     let was_provisional: bool = row.try_get("provisional").map_err(map_err)?;
-    if before == Some(aggregated) && was_provisional == provisional {
+    let next = status::message_update(before, Some(aggregated));
+    if next.is_none() && was_provisional == provisional {
         return Ok(None);
     }
+    let shown = next.or(before).unwrap_or(aggregated);
     sqlx::query("UPDATE messages SET status = ?, status_at = ?, provisional = ?, error_code = ? WHERE id = ?")
-        .bind(aggregated.as_str())
+        .bind(shown.as_str())
         .bind(receipt.at)
         .bind(provisional)
         .bind(&receipt.error_code)
@@ -176,11 +199,10 @@ async fn update_message(
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
-    let changed = before != Some(aggregated);
-    Ok(changed.then_some(StatusChange {
+    Ok(next.map(|status| StatusChange {
         message_id: receipt.message_id,
         account_id,
-        status: aggregated,
+        status,
         at: receipt.at,
     }))
 }
@@ -266,7 +288,7 @@ pub async fn events(
 }
 
 pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<u64> {
-    let victims = "SELECT id FROM messages WHERE created_at < ?1 AND state != 'queued' ORDER BY created_at LIMIT ?2";
+    let victims = "SELECT id FROM messages WHERE send_at < ?1 AND state != 'queued' ORDER BY send_at LIMIT ?2";
     let mut tx = writer.begin().await.map_err(map_err)?;
     for table in ["status_events", "message_parts", "scheduled_reports"] {
         sqlx::query(audited(format!(
