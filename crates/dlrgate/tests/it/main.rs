@@ -1,1 +1,13 @@
-fn main() {}
+//! dlrgate's one integration-test binary. Tests start the real `Application` (or the real
+//! binary) and talk to it only over HTTP, as a client would.
+
+mod auth;
+mod bad_input;
+mod crash;
+mod helpers;
+mod journal;
+mod retention;
+mod sdk;
+mod sms;
+mod status;
+mod store_contract;

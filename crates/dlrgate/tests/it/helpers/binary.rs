@@ -1,0 +1,101 @@
+//! Running the real `dlrgate` binary: store commands, and `serve` as a child process that tests
+//! can kill with SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_dlrgate")
+}
+
+/// Runs `dlrgate ARGS…` and returns its stdout; panics when it fails.
+pub fn run(args: &[&str]) -> String {
+    let output = Command::new(binary()).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "dlrgate {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+pub fn account_create(data_dir: &Path, name: &str, extra: &[&str]) -> Value {
+    let data = data_dir.to_str().unwrap();
+    let mut args = vec!["account", "create", name, "--data", data];
+    args.extend_from_slice(extra);
+    serde_json::from_str(run(&args).trim()).unwrap()
+}
+
+/// A `dlrgate serve` child process.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    /// The API key printed on first start, if this start printed one.
+    pub api_key: Option<String>,
+}
+
+impl Server {
+    /// Starts `dlrgate serve --listen 127.0.0.1:0 --data DIR` with `env` set and waits for the
+    /// "listening on" line.
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                data_dir.to_str().unwrap(),
+            ])
+            .envs(env.iter().copied())
+            .env("DLRGATE_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut api_key = None;
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("dlrgate exited before listening")
+                .unwrap();
+            if let Some(key) = line.trim().strip_prefix("api_key:") {
+                api_key = Some(key.trim().to_owned());
+            }
+            if let Some(url) = line.strip_prefix("dlrgate listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            api_key,
+        }
+    }
+
+    /// SIGKILL: no chance to clean up, like a crash.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,6 @@
+//! Shared test helpers: `spawn_app()` and the `TestApp` client, and running the real binary.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod app;
+pub mod binary;
