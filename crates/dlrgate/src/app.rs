@@ -13,8 +13,12 @@ use tokio_util::task::TaskTracker;
 
 use crate::api::{self, AppState, NonceCache};
 use crate::config::Settings;
+use crate::dispatcher::Dispatcher;
+use crate::dispatcher::client::{SystemLookup, WebhookClient};
+use crate::dispatcher::ssrf::AddressPolicy;
 use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
 use crate::domain::timefmt::to_millis;
+use crate::domain::webhook::RetryPolicy;
 use crate::store::{Billing, NewAccount, SqliteStore, Store};
 use crate::workers::intake::Intake;
 use crate::workers::reports::ReportApplier;
@@ -74,13 +78,21 @@ impl Application {
             stored.clone(),
         );
         let workers_stop = CancellationToken::new();
-        let workers = spawn_workers(&self.settings, &store, stored, &workers_stop);
+        let deliveries = Arc::new(Notify::new());
+        let address_policy = Arc::new(AddressPolicy {
+            allow: self.settings.webhook.allow_cidrs.clone(),
+        });
+        let dispatcher = build_dispatcher(&self.settings, &store, &address_policy, &deliveries)?;
+        let workers = spawn_workers(&self.settings, &store, stored, &deliveries, &workers_stop);
+        workers.spawn(dispatcher.run(workers_stop.clone()));
         let state = AppState {
             store: store.clone(),
             settings: self.settings.clone(),
             intake,
             nonces: Arc::new(NonceCache::default()),
             metrics: crate::telemetry::metrics_handle(),
+            address_policy,
+            deliveries,
         };
         tracing::info!(addr = %self.local_addr, "dlrgate listening");
         let served = axum::serve(self.listener, api::router(state))
@@ -103,10 +115,41 @@ async fn finish(intake_task: JoinHandle<()>, workers: TaskTracker, stop: Cancell
     workers.wait().await;
 }
 
+fn build_dispatcher(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    policy: &Arc<AddressPolicy>,
+    wake: &Arc<Notify>,
+) -> anyhow::Result<Arc<Dispatcher>> {
+    let webhook = &settings.webhook;
+    let client = WebhookClient::new(
+        policy.as_ref().clone(),
+        webhook.timeout,
+        webhook.response_snippet_bytes,
+        Arc::new(SystemLookup),
+    )?;
+    Ok(Arc::new(Dispatcher {
+        store: store.clone(),
+        client: Arc::new(client),
+        policy: RetryPolicy {
+            schedule: webhook.retry_schedule.clone(),
+            jitter: webhook.jitter,
+            max_retry_after: webhook.max_retry_after,
+        },
+        timeout: webhook.timeout,
+        per_hook: u32::try_from(webhook.max_in_flight_per_hook).unwrap_or(u32::MAX),
+        batch_size: settings.workers.batch_size,
+        tick: settings.workers.tick,
+        disable_after: webhook.disable_after,
+        wake: wake.clone(),
+    }))
+}
+
 fn spawn_workers(
     settings: &Settings,
     store: &Arc<dyn Store>,
     stored: Arc<Notify>,
+    deliveries: &Arc<Notify>,
     stop: &CancellationToken,
 ) -> TaskTracker {
     let tracker = TaskTracker::new();
@@ -118,12 +161,14 @@ fn spawn_workers(
         sandbox_speed: settings.sandbox.speed,
         wake: stored,
         reports: reports.clone(),
+        deliveries: deliveries.clone(),
     };
     let applier = ReportApplier {
         store: store.clone(),
         tick: settings.workers.tick,
         batch_size: settings.workers.batch_size,
         wake: reports,
+        deliveries: deliveries.clone(),
     };
     let retention = Retention {
         store: store.clone(),

@@ -88,6 +88,14 @@ pub enum AccountCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Replace an account's signing secret; the old one keeps signing webhooks for
+    /// `webhook.secret_grace`. Prints {"account_id","signing_secret","previous_valid_until"}.
+    RotateSecret {
+        /// Account id or name.
+        account: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Change an account's price per part or balance.
     Update {
         /// Account id or name.
@@ -253,6 +261,9 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
                 .collect();
             println!("{}", serde_json::Value::Array(accounts));
         }
+        AccountCommand::RotateSecret { account, common } => {
+            rotate_secret(&account, &common).await?
+        }
         AccountCommand::Update {
             account,
             billing: args,
@@ -290,5 +301,22 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
             println!("{}", json!({"key_id": key_id, "revoked": true}));
         }
     }
+    Ok(())
+}
+
+async fn rotate_secret(account: &str, common: &Common) -> anyhow::Result<()> {
+    let grace = settings(common, None)?.webhook.secret_grace;
+    let store = command_store(common).await?;
+    let found = find_account(&store, account).await?;
+    let secret = crate::domain::credentials::new_signing_secret();
+    let until = crate::domain::timefmt::to_millis(time::OffsetDateTime::now_utc() + grace);
+    store
+        .rotate_signing_secret(found.id, &secret, until)
+        .await?;
+    let until = crate::domain::timefmt::seven_seconds(until);
+    println!(
+        "{}",
+        json!({"account_id": found.id, "signing_secret": secret, "previous_valid_until": until})
+    );
     Ok(())
 }

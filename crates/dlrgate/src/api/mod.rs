@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod health;
+mod hooks;
 mod journal;
 mod params;
 mod sms;
@@ -20,6 +21,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
@@ -27,6 +29,7 @@ pub use auth::NonceCache;
 pub use error::{ApiError, SevenCode};
 
 use crate::config::Settings;
+use crate::dispatcher::ssrf::AddressPolicy;
 use crate::store::Store;
 use crate::workers::intake::Intake;
 
@@ -38,6 +41,10 @@ pub struct AppState {
     pub intake: Intake,
     pub nonces: Arc<NonceCache>,
     pub metrics: PrometheusHandle,
+    /// Where webhooks may go; checked at subscribe time for literal IPs.
+    pub address_policy: Arc<AddressPolicy>,
+    /// Wakes the dispatcher after hooks are re-enabled or deliveries re-sent.
+    pub deliveries: Arc<Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -55,6 +62,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/balance", get(journal::balance).post(journal::balance))
         .route("/api/messages/{id}/events", get(journal::events))
+        .route(
+            "/api/hooks",
+            get(hooks::hooks).post(hooks::hooks).delete(hooks::hooks),
+        )
+        .route("/api/hooks/{id}/attempts", get(hooks::attempts))
+        .route("/api/hooks/{id}/deliveries", get(hooks::deliveries))
+        .route(
+            "/api/hooks/{id}/deliveries/{delivery}/resend",
+            post(hooks::resend),
+        )
+        .route("/api/hooks/{id}/enable", post(hooks::enable))
+        .route("/api/hooks/{id}/disable", post(hooks::disable))
+        .route("/api/hooks/{id}/recover", post(hooks::recover))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

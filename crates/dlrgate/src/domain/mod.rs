@@ -12,3 +12,4 @@ pub mod sandbox;
 pub mod signature;
 pub mod status;
 pub mod timefmt;
+pub mod webhook;

@@ -7,11 +7,13 @@
 
 mod sqlite;
 mod types;
+mod webhook_types;
 
 use async_trait::async_trait;
 
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use webhook_types::*;
 
 use crate::domain::status::DeliveryStatus;
 
@@ -89,6 +91,63 @@ pub trait Store: Send + Sync + 'static {
         filter: &JournalFilter,
     ) -> StoreResult<Vec<MessageView>>;
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>>;
+
+    // Webhooks.
+    async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook>;
+    /// The account's hooks that are not deleted, oldest first.
+    async fn hooks(&self, account: AccountId) -> StoreResult<Vec<Hook>>;
+    /// Deletes a hook; its pending deliveries are abandoned. False when there was no such hook.
+    async fn delete_hook(&self, account: AccountId, id: HookId, now: i64) -> StoreResult<bool>;
+    async fn set_hook_enabled(
+        &self,
+        account: AccountId,
+        id: HookId,
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<Hook>;
+    /// Leases due deliveries until `lease_until` (see `sqlite/hooks.rs` for the order rules).
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        limit: u32,
+        per_hook: u32,
+        lease_until: i64,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    async fn next_delivery_due(&self) -> StoreResult<Option<i64>>;
+    async fn record_attempt(&self, attempt: AttemptRecord) -> StoreResult<HookChange>;
+    /// A hook's attempt log, newest first.
+    async fn attempts(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        limit: u32,
+    ) -> StoreResult<Vec<AttemptView>>;
+    async fn deliveries(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryView>>;
+    async fn resend_delivery(
+        &self,
+        account: AccountId,
+        delivery: DeliveryId,
+        now: i64,
+    ) -> StoreResult<bool>;
+    async fn recover_deliveries(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Makes `secret` the signing secret; the old one keeps signing until `previous_until`.
+    async fn rotate_signing_secret(
+        &self,
+        account: AccountId,
+        secret: &str,
+        previous_until: i64,
+    ) -> StoreResult<()>;
 
     // Housekeeping.
     /// Deletes up to `limit` messages (and their parts, events and scheduled reports) sent before

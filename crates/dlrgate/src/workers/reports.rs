@@ -16,6 +16,8 @@ pub struct ReportApplier {
     pub tick: Duration,
     pub batch_size: u32,
     pub wake: Arc<Notify>,
+    /// Woken here when status changes wrote webhook deliveries.
+    pub deliveries: Arc<Notify>,
 }
 
 impl ReportApplier {
@@ -44,6 +46,9 @@ impl ReportApplier {
             .apply_due_reports(now_millis(), self.batch_size)
             .await?;
         count_changes(&changes);
+        if !changes.is_empty() {
+            self.deliveries.notify_one();
+        }
         Ok(changes.len())
     }
 

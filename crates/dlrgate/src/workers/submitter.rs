@@ -25,6 +25,8 @@ pub struct Submitter {
     pub wake: Arc<Notify>,
     /// Woken here when new reports are scheduled.
     pub reports: Arc<Notify>,
+    /// Woken here when status changes wrote webhook deliveries.
+    pub deliveries: Arc<Notify>,
 }
 
 impl Submitter {
@@ -55,6 +57,9 @@ impl Submitter {
             .collect();
         let changes = self.store.record_submissions(submissions).await?;
         count_changes(&changes);
+        if !changes.is_empty() {
+            self.deliveries.notify_one();
+        }
         metrics::counter!("dlrgate_messages_submitted_total", "connector" => SANDBOX)
             .increment(count as u64);
         self.reports.notify_one();

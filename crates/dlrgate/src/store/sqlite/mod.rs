@@ -4,6 +4,8 @@
 //! acknowledges what it stored.
 
 mod accounts;
+mod attempts;
+mod hooks;
 mod messages;
 mod reports;
 mod rows;
@@ -167,6 +169,81 @@ impl Store for SqliteStore {
     }
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>> {
         reports::events(&self.reader, account, id).await
+    }
+
+    async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook> {
+        hooks::create(&self.writer, hook).await
+    }
+    async fn hooks(&self, account: AccountId) -> StoreResult<Vec<Hook>> {
+        hooks::list(&self.reader, account).await
+    }
+    async fn delete_hook(&self, account: AccountId, id: HookId, now: i64) -> StoreResult<bool> {
+        hooks::delete(&self.writer, account, id, now).await
+    }
+    async fn set_hook_enabled(
+        &self,
+        account: AccountId,
+        id: HookId,
+        enabled: bool,
+        now: i64,
+    ) -> StoreResult<Hook> {
+        hooks::set_enabled(&self.writer, account, id, enabled, now).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        limit: u32,
+        per_hook: u32,
+        lease_until: i64,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        hooks::claim(&self.writer, now, limit, per_hook, lease_until).await
+    }
+    async fn next_delivery_due(&self) -> StoreResult<Option<i64>> {
+        hooks::next_due(&self.writer).await
+    }
+    async fn record_attempt(&self, attempt: AttemptRecord) -> StoreResult<HookChange> {
+        attempts::record(&self.writer, attempt).await
+    }
+    async fn attempts(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        limit: u32,
+    ) -> StoreResult<Vec<AttemptView>> {
+        attempts::list(&self.reader, account, hook, limit).await
+    }
+    async fn deliveries(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryView>> {
+        attempts::deliveries(&self.reader, account, hook, limit).await
+    }
+    async fn resend_delivery(
+        &self,
+        account: AccountId,
+        delivery: DeliveryId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        attempts::resend(&self.writer, account, delivery, now).await
+    }
+    async fn recover_deliveries(
+        &self,
+        account: AccountId,
+        hook: HookId,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<u64> {
+        attempts::recover(&self.writer, account, hook, since, now).await
+    }
+    async fn rotate_signing_secret(
+        &self,
+        account: AccountId,
+        secret: &str,
+        previous_until: i64,
+    ) -> StoreResult<()> {
+        attempts::rotate_secret(&self.writer, account, secret, previous_until).await
     }
 
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64> {

@@ -199,12 +199,18 @@ async fn update_message(
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
-    Ok(next.map(|status| StatusChange {
+    let Some(status) = next else {
+        return Ok(None);
+    };
+    let change = StatusChange {
         message_id: receipt.message_id,
         account_id,
         status,
         at: receipt.at,
-    }))
+    };
+    // The transactional outbox: the webhook deliveries of this change commit with it.
+    super::hooks::enqueue(conn, &change, crate::workers::now_millis()).await?;
+    Ok(Some(change))
 }
 
 pub async fn apply_due(
@@ -290,7 +296,22 @@ pub async fn events(
 pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<u64> {
     let victims = "SELECT id FROM messages WHERE send_at < ?1 AND state != 'queued' ORDER BY send_at LIMIT ?2";
     let mut tx = writer.begin().await.map_err(map_err)?;
-    for table in ["status_events", "message_parts", "scheduled_reports"] {
+    sqlx::query(audited(format!(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN
+             (SELECT id FROM webhook_deliveries WHERE message_id IN ({victims}))"
+    )))
+    .bind(cutoff)
+    .bind(i64::from(limit))
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let tables = [
+        "status_events",
+        "message_parts",
+        "scheduled_reports",
+        "webhook_deliveries",
+    ];
+    for table in tables {
         sqlx::query(audited(format!(
             "DELETE FROM {table} WHERE message_id IN ({victims})"
         )))

@@ -33,6 +33,11 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     let mut settings = Settings::load(&overrides).unwrap();
     settings.sandbox.speed = 1000.0;
     settings.workers.tick = Duration::from_millis(5);
+    // Webhook receivers in tests listen on loopback; only tests open that range.
+    settings.webhook.allow_cidrs = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+    settings.webhook.retry_schedule = [0, 50, 100, 200, 400].map(Duration::from_millis).to_vec();
+    settings.webhook.jitter = 0.0;
+    settings.webhook.timeout = Duration::from_secs(2);
     settings
 }
 

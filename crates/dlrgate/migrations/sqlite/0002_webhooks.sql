@@ -1,0 +1,62 @@
+-- Webhooks: hooks per account, the delivery outbox (written in the same transaction as each
+-- status change) and the attempt log.
+
+ALTER TABLE accounts ADD COLUMN previous_signing_secret TEXT;
+ALTER TABLE accounts ADD COLUMN previous_secret_until INTEGER;
+
+CREATE TABLE hooks (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id     INTEGER NOT NULL REFERENCES accounts (id),
+    target_url     TEXT    NOT NULL,
+    event_type     TEXT    NOT NULL,
+    request_method TEXT    NOT NULL,
+    event_filter   TEXT,
+    headers        TEXT    NOT NULL DEFAULT '',
+    enabled        INTEGER NOT NULL DEFAULT 1,
+    created_at     INTEGER NOT NULL,
+    -- Start of the current run of failed attempts; NULL after a success.
+    failing_since  INTEGER,
+    disabled_reason TEXT,
+    deleted        INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX hooks_account ON hooks (account_id) WHERE deleted = 0;
+
+CREATE TABLE webhook_deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    hook_id         INTEGER NOT NULL,
+    account_id      INTEGER NOT NULL,
+    message_id      INTEGER NOT NULL,
+    status          TEXT    NOT NULL,
+    status_at       INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    state           TEXT    NOT NULL, -- pending | delivered | failed | abandoned
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    -- A dispatcher working on the delivery holds it until then; expired leases are taken over.
+    lease_until     INTEGER,
+    last_error      TEXT,
+    finished_at     INTEGER
+);
+
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_order ON webhook_deliveries (hook_id, message_id, id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (hook_id, id);
+CREATE INDEX webhook_deliveries_message ON webhook_deliveries (message_id);
+
+CREATE TABLE webhook_attempts (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id      INTEGER NOT NULL,
+    hook_id          INTEGER NOT NULL,
+    attempt          INTEGER NOT NULL,
+    at               INTEGER NOT NULL,
+    http_status      INTEGER,
+    latency_ms       INTEGER NOT NULL,
+    -- NULL on success; otherwise timeout | dns | connect | tls | http_status | refused_address | redirect
+    error_class      TEXT,
+    detail           TEXT,
+    response_snippet TEXT
+);
+
+CREATE INDEX webhook_attempts_hook ON webhook_attempts (hook_id, id);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);

@@ -1,0 +1,197 @@
+//! The webhook dispatcher: claims due deliveries from the outbox with a lease, sends each
+//! (signed) on its own task, and records every attempt with its fate. Deliveries to one hook run
+//! concurrently up to a limit (counted in the store, so it holds across restarts and nodes); a
+//! slow hook only ever holds its own slots, so other hooks and accounts go on.
+//!
+//! At-least-once: a delivery is marked delivered only after a 2xx. If dlrgate dies mid-attempt,
+//! the lease expires and the delivery is sent again (same `webhook-id`).
+
+pub mod client;
+pub mod payload;
+pub mod signing;
+pub mod ssrf;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use self::client::{Answer, Failure, WebhookClient};
+use crate::domain::webhook::{RetryPolicy, Verdict, classify_status};
+use crate::store::{AttemptRecord, DeliveryFate, DueDelivery, HookChange, Store};
+use crate::workers::now_millis;
+
+pub struct Dispatcher {
+    pub store: Arc<dyn Store>,
+    pub client: Arc<WebhookClient>,
+    pub policy: RetryPolicy,
+    pub timeout: Duration,
+    pub per_hook: u32,
+    pub batch_size: u32,
+    pub tick: Duration,
+    pub disable_after: Duration,
+    /// Woken when status changes have written new deliveries.
+    pub wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let in_flight = TaskTracker::new();
+        let finished = Arc::new(Notify::new());
+        loop {
+            let claimed = match self.claim().await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::error!(?error, "claiming webhook deliveries failed; retrying");
+                    Vec::new()
+                }
+            };
+            let full = claimed.len() >= self.batch_size as usize;
+            for delivery in claimed {
+                let (dispatcher, finished) = (self.clone(), finished.clone());
+                in_flight.spawn(async move {
+                    dispatcher.attempt(delivery).await;
+                    finished.notify_one();
+                });
+            }
+            if full {
+                continue;
+            }
+            let wait = self.until_next_due().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = finished.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        // Attempts already on the wire finish (each is bounded by the timeout) and are recorded.
+        in_flight.close();
+        in_flight.wait().await;
+    }
+
+    async fn claim(&self) -> Result<Vec<DueDelivery>, crate::store::StoreError> {
+        let now = now_millis();
+        let lease = i64::try_from((self.timeout * 2 + Duration::from_secs(5)).as_millis())
+            .unwrap_or(i64::MAX);
+        self.store
+            .claim_deliveries(
+                now,
+                self.batch_size,
+                self.per_hook,
+                now.saturating_add(lease),
+            )
+            .await
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        match self.store.next_delivery_due().await {
+            Ok(Some(due)) => {
+                Duration::from_millis(u64::try_from(due - now_millis()).unwrap_or(0)).min(self.tick)
+            }
+            _ => self.tick,
+        }
+    }
+
+    /// Sends one delivery and records the attempt.
+    async fn attempt(&self, delivery: DueDelivery) {
+        let rendered = payload::render(&delivery);
+        let mut headers: Vec<(String, String)> =
+            signing::parse_custom_headers(&delivery.hook.headers).unwrap_or_default();
+        let webhook_id = format!("msg_dlr{}", delivery.id);
+        let timestamp = now_millis() / 1000;
+        headers.extend(
+            signing::headers(&delivery.secrets, &webhook_id, timestamp, &rendered)
+                .into_iter()
+                .map(|(n, v)| (n.to_owned(), v)),
+        );
+        let started = Instant::now();
+        let result = self.client.send(&rendered, &headers).await;
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let record = self.record_for(&delivery, result, latency_ms);
+        let outcome = record.error_class.unwrap_or("delivered");
+        metrics::counter!("dlrgate_webhook_attempts_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("dlrgate_webhook_attempt_seconds").record(latency_ms as f64 / 1000.0);
+        match self.store.record_attempt(record).await {
+            Ok(HookChange::Disabled) => {
+                tracing::warn!(
+                    hook_id = delivery.hook.id,
+                    account_id = delivery.hook.account_id,
+                    "webhook disabled: its receiver keeps failing"
+                );
+                metrics::counter!("dlrgate_webhook_hooks_disabled_total").increment(1);
+            }
+            Ok(HookChange::None) => {}
+            // The lease expires and the delivery is attempted again: at-least-once.
+            Err(error) => tracing::error!(
+                ?error,
+                delivery_id = delivery.id,
+                "recording a webhook attempt failed"
+            ),
+        }
+    }
+
+    fn record_for(
+        &self,
+        delivery: &DueDelivery,
+        result: Result<Answer, Failure>,
+        latency_ms: i64,
+    ) -> AttemptRecord {
+        let at = now_millis();
+        let (verdict, http_status, retry_after, class, detail, snippet) = match result {
+            Ok(answer) => {
+                let verdict = classify_status(answer.status);
+                let class = (verdict != Verdict::Delivered).then_some("http_status");
+                let detail = class.map(|_| format!("the receiver answered HTTP {}", answer.status));
+                (
+                    verdict,
+                    Some(answer.status),
+                    answer.retry_after,
+                    class,
+                    detail,
+                    Some(answer.snippet),
+                )
+            }
+            Err(failure) => (
+                Verdict::Retry,
+                None,
+                None,
+                Some(failure.class),
+                Some(failure.detail),
+                None,
+            ),
+        };
+        let fate = match verdict {
+            Verdict::Delivered => DeliveryFate::Delivered,
+            Verdict::Gone => DeliveryFate::Failed { disable_hook: true },
+            Verdict::Failed => DeliveryFate::Failed {
+                disable_hook: false,
+            },
+            Verdict::Retry => match self.policy.next_delay(
+                delivery.attempts + 1,
+                retry_after,
+                rand::rng().random::<f64>(),
+            ) {
+                Some(delay) => DeliveryFate::Retry {
+                    at: at.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+                },
+                None => DeliveryFate::Abandoned,
+            },
+        };
+        AttemptRecord {
+            delivery_id: delivery.id,
+            hook_id: delivery.hook.id,
+            at,
+            http_status,
+            latency_ms,
+            error_class: class,
+            detail,
+            response_snippet: snippet,
+            fate,
+            disable_after_ms: i64::try_from(self.disable_after.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}

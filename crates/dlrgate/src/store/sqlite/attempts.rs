@@ -1,0 +1,238 @@
+//! Recording webhook attempts, the attempt log, and re-sending deliveries, in SQLite.
+
+use sqlx::{Row, SqlitePool};
+
+use super::map_err;
+use crate::store::*;
+
+/// Records one attempt, moves its delivery on, and keeps the hook's failure run (disabling the
+/// hook on 410 or after failing for longer than `disable_after_ms`), in one transaction.
+pub async fn record(writer: &SqlitePool, attempt: AttemptRecord) -> StoreResult<HookChange> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let attempts: i64 = sqlx::query("SELECT attempts FROM webhook_deliveries WHERE id = ?")
+        .bind(attempt.delivery_id)
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO webhook_attempts (delivery_id, hook_id, attempt, at, http_status, latency_ms, error_class, detail, response_snippet)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(attempt.delivery_id)
+    .bind(attempt.hook_id)
+    .bind(attempts + 1)
+    .bind(attempt.at)
+    .bind(attempt.http_status.map(i64::from))
+    .bind(attempt.latency_ms)
+    .bind(attempt.error_class)
+    .bind(&attempt.detail)
+    .bind(&attempt.response_snippet)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let (state, next_at) = match attempt.fate {
+        DeliveryFate::Delivered => ("delivered", None),
+        DeliveryFate::Retry { at } => ("pending", Some(at)),
+        DeliveryFate::Failed { .. } => ("failed", None),
+        DeliveryFate::Abandoned => ("abandoned", None),
+    };
+    sqlx::query(
+        "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, lease_until = NULL,
+             next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
+             finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END
+         WHERE id = ?",
+    )
+    .bind(state)
+    .bind(next_at)
+    .bind(&attempt.detail)
+    .bind(state)
+    .bind(attempt.at)
+    .bind(attempt.delivery_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    let change = update_hook(&mut tx, &attempt).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(change)
+}
+
+async fn update_hook(
+    conn: &mut sqlx::SqliteConnection,
+    attempt: &AttemptRecord,
+) -> StoreResult<HookChange> {
+    if attempt.fate == DeliveryFate::Delivered {
+        sqlx::query("UPDATE hooks SET failing_since = NULL WHERE id = ?")
+            .bind(attempt.hook_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        return Ok(HookChange::None);
+    }
+    let gone = attempt.fate == (DeliveryFate::Failed { disable_hook: true });
+    let disabled = sqlx::query(
+        "UPDATE hooks SET failing_since = COALESCE(failing_since, ?1),
+             enabled = CASE WHEN ?2 OR ?1 - COALESCE(failing_since, ?1) >= ?3 THEN 0 ELSE enabled END,
+             disabled_reason = CASE
+                 WHEN enabled = 0 THEN disabled_reason
+                 WHEN ?2 THEN 'the receiver answered 410 Gone'
+                 WHEN ?1 - COALESCE(failing_since, ?1) >= ?3 THEN 'every attempt failed for too long'
+                 ELSE disabled_reason END
+         WHERE id = ?4 AND enabled = 1
+         RETURNING enabled",
+    )
+    .bind(attempt.at)
+    .bind(gone)
+    .bind(attempt.disable_after_ms)
+    .bind(attempt.hook_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let now_disabled = match disabled {
+        Some(row) => !row.try_get::<bool, _>(0).map_err(map_err)?,
+        None => false,
+    };
+    Ok(if now_disabled {
+        HookChange::Disabled
+    } else {
+        HookChange::None
+    })
+}
+
+pub async fn list(
+    reader: &SqlitePool,
+    account: AccountId,
+    hook: HookId,
+    limit: u32,
+) -> StoreResult<Vec<AttemptView>> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.delivery_id, d.message_id, d.status, t.attempt, t.at, t.http_status, t.latency_ms,
+                t.error_class, t.detail, t.response_snippet
+         FROM webhook_attempts t JOIN webhook_deliveries d ON d.id = t.delivery_id
+         WHERE t.hook_id = ? AND d.account_id = ? ORDER BY t.id DESC LIMIT ?",
+    )
+    .bind(hook)
+    .bind(account)
+    .bind(i64::from(limit))
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let attempt: i64 = row.try_get("attempt").map_err(map_err)?;
+            let http_status: Option<i64> = row.try_get("http_status").map_err(map_err)?;
+            Ok(AttemptView {
+                id: row.try_get("id").map_err(map_err)?,
+                delivery_id: row.try_get("delivery_id").map_err(map_err)?,
+                message_id: row.try_get("message_id").map_err(map_err)?,
+                status: row.try_get("status").map_err(map_err)?,
+                attempt: u32::try_from(attempt).unwrap_or(0),
+                at: row.try_get("at").map_err(map_err)?,
+                http_status: http_status.and_then(|s| u16::try_from(s).ok()),
+                latency_ms: row.try_get("latency_ms").map_err(map_err)?,
+                error_class: row.try_get("error_class").map_err(map_err)?,
+                detail: row.try_get("detail").map_err(map_err)?,
+                response_snippet: row.try_get("response_snippet").map_err(map_err)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn deliveries(
+    reader: &SqlitePool,
+    account: AccountId,
+    hook: HookId,
+    limit: u32,
+) -> StoreResult<Vec<DeliveryView>> {
+    let rows = sqlx::query(
+        "SELECT id, hook_id, message_id, status, state, attempts, created_at, next_attempt_at, last_error
+         FROM webhook_deliveries WHERE hook_id = ? AND account_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(hook)
+    .bind(account)
+    .bind(i64::from(limit))
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter()
+        .map(|row| {
+            let attempts: i64 = row.try_get("attempts").map_err(map_err)?;
+            Ok(DeliveryView {
+                id: row.try_get("id").map_err(map_err)?,
+                hook_id: row.try_get("hook_id").map_err(map_err)?,
+                message_id: row.try_get("message_id").map_err(map_err)?,
+                status: row.try_get("status").map_err(map_err)?,
+                state: row.try_get("state").map_err(map_err)?,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                created_at: row.try_get("created_at").map_err(map_err)?,
+                next_attempt_at: row.try_get("next_attempt_at").map_err(map_err)?,
+                last_error: row.try_get("last_error").map_err(map_err)?,
+            })
+        })
+        .collect()
+}
+
+/// Puts a finished delivery back in the queue with a fresh schedule.
+pub async fn resend(
+    writer: &SqlitePool,
+    account: AccountId,
+    delivery: DeliveryId,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL
+         WHERE id = ? AND account_id = ? AND state != 'pending'
+           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)",
+    )
+    .bind(now)
+    .bind(delivery)
+    .bind(account)
+    .execute(writer)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Re-sends every failed or abandoned delivery of a hook created at or after `since`.
+pub async fn recover(
+    writer: &SqlitePool,
+    account: AccountId,
+    hook: HookId,
+    since: i64,
+    now: i64,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL
+         WHERE hook_id = ? AND account_id = ? AND state IN ('failed', 'abandoned') AND created_at >= ?
+           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)",
+    )
+    .bind(now)
+    .bind(hook)
+    .bind(account)
+    .bind(since)
+    .execute(writer)
+    .await
+    .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+pub async fn rotate_secret(
+    writer: &SqlitePool,
+    account: AccountId,
+    secret: &str,
+    previous_until: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE accounts SET previous_signing_secret = signing_secret, previous_secret_until = ?, signing_secret = ? WHERE id = ?",
+    )
+    .bind(previous_until)
+    .bind(secret)
+    .bind(account)
+    .execute(writer)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Hooks and the webhook delivery outbox in SQLite: subscribing, claiming due deliveries with a
+//! lease, recording attempts, and recovery.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::map_err;
+use super::rows::{audited, placeholders, status_from_column};
+use crate::store::*;
+
+const HOOK_COLUMNS: &str = "id, account_id, target_url, event_type, request_method, event_filter, headers, enabled, \
+     created_at, failing_since, disabled_reason";
+
+fn hook_from_row(row: &SqliteRow) -> StoreResult<Hook> {
+    Ok(Hook {
+        id: row.try_get("id").map_err(map_err)?,
+        account_id: row.try_get("account_id").map_err(map_err)?,
+        target_url: row.try_get("target_url").map_err(map_err)?,
+        event_type: row.try_get("event_type").map_err(map_err)?,
+        request_method: row.try_get("request_method").map_err(map_err)?,
+        event_filter: row.try_get("event_filter").map_err(map_err)?,
+        headers: row.try_get("headers").map_err(map_err)?,
+        enabled: row.try_get("enabled").map_err(map_err)?,
+        created_at: row.try_get("created_at").map_err(map_err)?,
+        failing_since: row.try_get("failing_since").map_err(map_err)?,
+        disabled_reason: row.try_get("disabled_reason").map_err(map_err)?,
+    })
+}
+
+pub async fn create(writer: &SqlitePool, hook: NewHook) -> StoreResult<Hook> {
+    let row = sqlx::query(audited(format!(
+        "INSERT INTO hooks (account_id, target_url, event_type, request_method, event_filter, headers, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {HOOK_COLUMNS}"
+    )))
+    .bind(hook.account_id)
+    .bind(&hook.target_url)
+    .bind(&hook.event_type)
+    .bind(&hook.request_method)
+    .bind(&hook.event_filter)
+    .bind(&hook.headers)
+    .bind(hook.created_at)
+    .fetch_one(writer)
+    .await
+    .map_err(map_err)?;
+    hook_from_row(&row)
+}
+
+pub async fn list(reader: &SqlitePool, account: AccountId) -> StoreResult<Vec<Hook>> {
+    let rows = sqlx::query(audited(format!(
+        "SELECT {HOOK_COLUMNS} FROM hooks WHERE account_id = ? AND deleted = 0 ORDER BY id"
+    )))
+    .bind(account)
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(hook_from_row).collect()
+}
+
+/// Deletes a hook; its pending deliveries end as abandoned so nothing waits on them.
+pub async fn delete(
+    writer: &SqlitePool,
+    account: AccountId,
+    id: HookId,
+    now: i64,
+) -> StoreResult<bool> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let done = sqlx::query(
+        "UPDATE hooks SET deleted = 1, enabled = 0 WHERE id = ? AND account_id = ? AND deleted = 0",
+    )
+    .bind(id)
+    .bind(account)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'abandoned', finished_at = ?, last_error = 'hook deleted', lease_until = NULL
+         WHERE hook_id = ? AND account_id = ? AND state = 'pending'",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(account)
+    .execute(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Enables or disables a hook. Enabling clears its failure run and makes its pending deliveries
+/// due at once; they then go out in order.
+pub async fn set_enabled(
+    writer: &SqlitePool,
+    account: AccountId,
+    id: HookId,
+    enabled: bool,
+    now: i64,
+) -> StoreResult<Hook> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let row = sqlx::query(audited(format!(
+        "UPDATE hooks SET enabled = ?, failing_since = NULL,
+             disabled_reason = CASE WHEN ? THEN NULL ELSE 'disabled through the API' END
+         WHERE id = ? AND account_id = ? AND deleted = 0 RETURNING {HOOK_COLUMNS}"
+    )))
+    .bind(enabled)
+    .bind(enabled)
+    .bind(id)
+    .bind(account)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    if enabled {
+        sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = MIN(next_attempt_at, ?) WHERE hook_id = ? AND state = 'pending'")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    hook_from_row(&row)
+}
+
+/// Writes one pending delivery per matching hook of the message's account. Called inside the
+/// transaction that changed the message's status (the transactional outbox).
+pub async fn enqueue(
+    conn: &mut SqliteConnection,
+    change: &StatusChange,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at, created_at, state, next_attempt_at)
+         SELECT h.id, h.account_id, m.id, ?, ?, ?, 'pending', ?
+         FROM hooks h JOIN messages m ON m.id = ? AND m.account_id = h.account_id
+         WHERE h.deleted = 0 AND h.event_type IN ('dlr', 'all')
+           AND (h.event_filter IS NULL OR h.event_filter = m.recipient OR h.event_filter = m.sender)",
+    )
+    .bind(change.status.as_str())
+    .bind(change.at)
+    .bind(now)
+    .bind(now)
+    .bind(change.message_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Leases up to `limit` due deliveries: for each hook and message only the oldest pending one (so
+/// statuses go out in order), at most `per_hook` in flight per hook, fresh deliveries before
+/// retries, hooks interleaved so one busy hook cannot take the whole batch.
+pub async fn claim(
+    writer: &SqlitePool,
+    now: i64,
+    limit: u32,
+    per_hook: u32,
+    lease_until: i64,
+) -> StoreResult<Vec<DueDelivery>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let ids: Vec<i64> = sqlx::query(
+        "WITH in_flight AS (
+             SELECT hook_id, COUNT(*) AS n FROM webhook_deliveries
+             WHERE state = 'pending' AND lease_until > ?1 GROUP BY hook_id
+         ),
+         candidates AS (
+             SELECT d.id, d.hook_id,
+                    ROW_NUMBER() OVER (PARTITION BY d.hook_id ORDER BY d.attempts > 0, d.next_attempt_at, d.id) AS rank
+             FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+               AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+               AND h.enabled = 1 AND h.deleted = 0
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                               WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
+                                 AND e.state = 'pending' AND e.id < d.id)
+         )
+         SELECT c.id FROM candidates c LEFT JOIN in_flight i ON i.hook_id = c.hook_id
+         WHERE c.rank <= ?2 - COALESCE(i.n, 0)
+         ORDER BY c.rank, c.id LIMIT ?3",
+    )
+    .bind(now)
+    .bind(i64::from(per_hook))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<_, _>>()
+    .map_err(map_err)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = placeholders(ids.len());
+    let mut lease = sqlx::query(audited(format!(
+        "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN ({list})"
+    )))
+    .bind(lease_until);
+    for id in &ids {
+        lease = lease.bind(id);
+    }
+    lease.execute(&mut *tx).await.map_err(map_err)?;
+    let mut select = sqlx::query(audited(format!(
+        "SELECT d.id AS delivery_id, d.attempts, d.created_at AS delivery_created_at, d.message_id, d.status AS delivery_status,
+                d.status_at, m.recipient, m.sender, m.foreign_id, m.label,
+                a.signing_secret, a.previous_signing_secret, a.previous_secret_until,
+                h.id, h.account_id, h.target_url, h.event_type, h.request_method, h.event_filter, h.headers, h.enabled,
+                h.created_at, h.failing_since, h.disabled_reason
+         FROM webhook_deliveries d
+         JOIN hooks h ON h.id = d.hook_id
+         JOIN messages m ON m.id = d.message_id
+         JOIN accounts a ON a.id = d.account_id
+         WHERE d.id IN ({list}) ORDER BY d.id"
+    )));
+    for id in &ids {
+        select = select.bind(id);
+    }
+    let rows = select.fetch_all(&mut *tx).await.map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
+    rows.iter().map(|row| due_from_row(row, now)).collect()
+}
+
+fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery> {
+    let attempts: i64 = row.try_get("attempts").map_err(map_err)?;
+    let mut secrets = vec![
+        row.try_get::<String, _>("signing_secret")
+            .map_err(map_err)?,
+    ];
+    let previous: Option<String> = row.try_get("previous_signing_secret").map_err(map_err)?;
+    let until: Option<i64> = row.try_get("previous_secret_until").map_err(map_err)?;
+    if let (Some(previous), Some(until)) = (previous, until)
+        && until > now
+    {
+        secrets.push(previous);
+    }
+    Ok(DueDelivery {
+        id: row.try_get("delivery_id").map_err(map_err)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        created_at: row.try_get("delivery_created_at").map_err(map_err)?,
+        hook: hook_from_row(row)?,
+        message_id: row.try_get("message_id").map_err(map_err)?,
+        status: status_from_column(row.try_get("delivery_status").map_err(map_err)?)?
+            .ok_or_else(|| StoreError::Corrupt("delivery without status".into()))?,
+        status_at: row.try_get("status_at").map_err(map_err)?,
+        recipient: row.try_get("recipient").map_err(map_err)?,
+        sender: row.try_get("sender").map_err(map_err)?,
+        foreign_id: row.try_get("foreign_id").map_err(map_err)?,
+        label: row.try_get("label").map_err(map_err)?,
+        secrets,
+    })
+}
+
+pub async fn next_due(writer: &SqlitePool) -> StoreResult<Option<i64>> {
+    sqlx::query(
+        "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
+         WHERE d.state = 'pending' AND h.enabled = 1",
+    )
+    .fetch_one(writer)
+    .await
+    .and_then(|row| row.try_get(0))
+    .map_err(map_err)
+}

@@ -1,0 +1,118 @@
+//! Data of webhooks passed in and out of the `Store`: hooks, deliveries (the outbox) and attempts.
+
+use crate::domain::status::DeliveryStatus;
+use crate::store::{AccountId, MessageId};
+
+pub type HookId = i64;
+pub type DeliveryId = i64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHook {
+    pub account_id: AccountId,
+    pub target_url: String,
+    pub event_type: String,
+    pub request_method: String,
+    pub event_filter: Option<String>,
+    pub headers: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hook {
+    pub id: HookId,
+    pub account_id: AccountId,
+    pub target_url: String,
+    pub event_type: String,
+    pub request_method: String,
+    pub event_filter: Option<String>,
+    pub headers: String,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub failing_since: Option<i64>,
+    pub disabled_reason: Option<String>,
+}
+
+/// A delivery a dispatcher has leased, with what it needs to send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDelivery {
+    pub id: DeliveryId,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub hook: Hook,
+    pub message_id: MessageId,
+    pub status: DeliveryStatus,
+    pub status_at: i64,
+    pub recipient: String,
+    pub sender: String,
+    pub foreign_id: Option<String>,
+    pub label: Option<String>,
+    /// The account's signing secrets: current first, then the previous one during its grace.
+    pub secrets: Vec<String>,
+}
+
+/// What became of one attempt, as the dispatcher decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryFate {
+    Delivered,
+    /// Try again at this time (unix ms).
+    Retry {
+        at: i64,
+    },
+    /// The receiver refused it for good (a 4xx other than 429); 410 also disables the hook.
+    Failed {
+        disable_hook: bool,
+    },
+    /// Every attempt of the schedule failed.
+    Abandoned,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    pub delivery_id: DeliveryId,
+    pub hook_id: HookId,
+    pub at: i64,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    /// `None` on success, else one of the closed set in the attempt log.
+    pub error_class: Option<&'static str>,
+    pub detail: Option<String>,
+    pub response_snippet: Option<String>,
+    pub fate: DeliveryFate,
+    /// A hook failing since longer than this (ms) is disabled by this failure.
+    pub disable_after_ms: i64,
+}
+
+/// What recording an attempt did to the hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookChange {
+    None,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptView {
+    pub id: i64,
+    pub delivery_id: DeliveryId,
+    pub message_id: MessageId,
+    pub status: String,
+    pub attempt: u32,
+    pub at: i64,
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    pub error_class: Option<String>,
+    pub detail: Option<String>,
+    pub response_snippet: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryView {
+    pub id: DeliveryId,
+    pub hook_id: HookId,
+    pub message_id: MessageId,
+    pub status: String,
+    pub state: String,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+}
