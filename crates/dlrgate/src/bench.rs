@@ -2,11 +2,14 @@
 //! `Application` on 127.0.0.1:0 with a fresh data directory, sends messages over HTTP from many
 //! concurrent clients, then reads back when each message reached its final status.
 //!
-//! Figures: acknowledged sends per second, acknowledgement latency, and send-to-final-status
-//! latency (from the moment the client sent the request to the status time the server stored,
-//! both on this machine's clock). The sandbox is sped up so its simulated network delay is
-//! negligible and the figures measure dlrgate itself.
+//! Figures: acknowledged sends per second, acknowledgement latency, send-to-final-status latency
+//! (from the moment the client sent the request to the status time the server stored), and
+//! send-to-final-webhook latency (until a loopback receiver got the signed DELIVERED webhook; every
+//! message also produces ACCEPTED and TRANSMITTED webhooks). All on this machine's clock. The
+//! sandbox is sped up so its simulated network delay is negligible and the figures measure
+//! dlrgate itself.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,6 +19,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Application;
@@ -62,6 +66,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     settings.sandbox.speed = args.speed;
     settings.store.synchronous_full = args.synchronous_full;
     settings.workers.tick = Duration::from_millis(5);
+    settings.webhook.allow_cidrs = vec!["127.0.0.0/8".parse()?];
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.local_addr());
     let key = app
@@ -75,24 +80,105 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    let (hook_url, mut delivered) = start_receiver().await?;
+    subscribe(&client, &base, &key, &hook_url).await?;
     let started = Instant::now();
     let (sent, mut acks) = send_all(&client, &base, &key, &args).await?;
-    let send_seconds = started.elapsed().as_secs_f64();
+    let send_s = started.elapsed().as_secs_f64();
     let mut finals = wait_for_finals(&client, &base, &key, &sent).await?;
-    let all_final_seconds = started.elapsed().as_secs_f64();
+    let final_s = started.elapsed().as_secs_f64();
+    let mut webhooks = wait_for_webhooks(&mut delivered, &sent).await?;
+    let webhooks_s = started.elapsed().as_secs_f64();
 
     shutdown.cancel();
     server.await??;
     let _ = std::fs::remove_dir_all(&data_dir);
+    let timing = Timing {
+        send_s,
+        final_s,
+        webhooks_s,
+    };
     report(
         &args,
         sent.len(),
-        send_seconds,
-        all_final_seconds,
+        timing,
         &mut acks,
         &mut finals,
+        &mut webhooks,
     );
     Ok(())
+}
+
+/// A loopback webhook receiver that reports (msg_id, arrival unix ms) of every DELIVERED webhook.
+async fn start_receiver() -> anyhow::Result<(String, mpsc::UnboundedReceiver<(String, i64)>)> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let handler = move |axum::Json(event): axum::Json<Value>| {
+        let sender = sender.clone();
+        async move {
+            if event["data"]["status"] == "DELIVERED" {
+                let id = event["data"]["msg_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = sender.send((id, to_millis(OffsetDateTime::now_utc())));
+            }
+            "ok"
+        }
+    };
+    let app = axum::Router::new().route("/hook", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, receiver))
+}
+
+async fn subscribe(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    url: &str,
+) -> anyhow::Result<()> {
+    let form = [
+        ("target_url", url),
+        ("event_type", "dlr"),
+        ("request_method", "JSON"),
+    ];
+    let answer: Value = client
+        .post(format!("{base}/api/hooks"))
+        .header("X-Api-Key", key)
+        .form(&form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    if answer["success"] != true {
+        bail!("subscribing the bench receiver failed: {answer}");
+    }
+    Ok(())
+}
+
+/// Waits for the DELIVERED webhook of every message; returns send-to-webhook latencies in ms.
+async fn wait_for_webhooks(
+    delivered: &mut mpsc::UnboundedReceiver<(String, i64)>,
+    sent: &[Sent],
+) -> anyhow::Result<Vec<f64>> {
+    let sent_at: HashMap<&str, i64> = sent.iter().map(|s| (s.id.as_str(), s.sent_at_ms)).collect();
+    let mut latencies = HashMap::with_capacity(sent.len());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    while latencies.len() < sent.len() {
+        let Ok(Some((id, at))) = tokio::time::timeout_at(deadline, delivered.recv()).await else {
+            bail!(
+                "only {} of {} DELIVERED webhooks arrived within 10 minutes",
+                latencies.len(),
+                sent.len()
+            );
+        };
+        if let Some(sent_at) = sent_at.get(id.as_str()) {
+            // At least once: a repeated webhook keeps its first arrival.
+            latencies.entry(id).or_insert((at - sent_at) as f64);
+        }
+    }
+    Ok(latencies.into_values().collect())
 }
 
 async fn send_all(
@@ -214,14 +300,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+struct Timing {
+    send_s: f64,
+    final_s: f64,
+    webhooks_s: f64,
+}
+
 fn report(
     args: &BenchArgs,
     count: usize,
-    send_s: f64,
-    final_s: f64,
+    timing: Timing,
     acks: &mut [f64],
     finals: &mut [f64],
+    webhooks: &mut [f64],
 ) {
+    let Timing {
+        send_s,
+        final_s,
+        webhooks_s,
+    } = timing;
+    webhooks.sort_by(f64::total_cmp);
     acks.sort_by(f64::total_cmp);
     finals.sort_by(f64::total_cmp);
     let summary = json!({
@@ -234,6 +332,9 @@ fn report(
         "all_final_seconds": (final_s * 1000.0).round() / 1000.0,
         "ack_ms": {"p50": percentile(acks, 50.0), "p99": percentile(acks, 99.0), "max": percentile(acks, 100.0)},
         "send_to_final_ms": {"p50": percentile(finals, 50.0), "p99": percentile(finals, 99.0), "max": percentile(finals, 100.0)},
+        "all_webhooks_seconds": (webhooks_s * 1000.0).round() / 1000.0,
+        "final_webhooks_per_second": (count as f64 / webhooks_s).round(),
+        "send_to_final_webhook_ms": {"p50": percentile(webhooks, 50.0), "p99": percentile(webhooks, 99.0), "max": percentile(webhooks, 100.0)},
     });
     println!("{summary}");
 }
