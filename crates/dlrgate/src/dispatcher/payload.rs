@@ -42,31 +42,46 @@ pub fn event(delivery: &DueDelivery) -> Value {
 
 pub fn render(delivery: &DueDelivery) -> Rendered {
     let event = event(delivery);
-    let url = delivery.hook.target_url.clone();
+    let target = requested_url(&delivery.hook.target_url, None);
     match delivery.hook.request_method.as_str() {
         "JSON" => Rendered {
             method: "POST",
-            url,
+            url: target,
             content_type: Some("application/json"),
             body: event.to_string().into_bytes(),
         },
-        "GET" => {
-            let query = form_fields(&event);
-            let separator = if url.contains('?') { '&' } else { '?' };
-            Rendered {
-                method: "GET",
-                url: format!("{url}{separator}{query}"),
-                content_type: None,
-                body: Vec::new(),
-            }
-        }
+        "GET" => Rendered {
+            method: "GET",
+            url: requested_url(&delivery.hook.target_url, Some(&form_fields(&event))),
+            content_type: None,
+            body: Vec::new(),
+        },
         _ => Rendered {
             method: "POST",
-            url,
+            url: target,
             content_type: Some("application/x-www-form-urlencoded"),
             body: form_fields(&event).into_bytes(),
         },
     }
+}
+
+/// The URL exactly as it goes on the wire, which is what the signature covers and what a
+/// receiver can rebuild from its request: normalised (`http://host` is requested as
+/// `http://host/`), without a fragment (never sent), with `query` appended to the target's own.
+fn requested_url(target: &str, query: Option<&str>) -> String {
+    let Ok(mut url) = url::Url::parse(target) else {
+        // The client refuses an unparsable URL before sending; keep it for the attempt log.
+        return target.to_owned();
+    };
+    url.set_fragment(None);
+    if let Some(query) = query {
+        let joined = match url.query() {
+            Some(own) if !own.is_empty() => format!("{own}&{query}"),
+            _ => query.to_owned(),
+        };
+        url.set_query(Some(&joined));
+    }
+    url.to_string()
 }
 
 /// `webhook_event=dlr&webhook_timestamp=…&data[msg_id]=…`, PHP-style nested keys.
@@ -91,5 +106,36 @@ fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signed_url_is_the_url_requested() {
+        let check = |target: &str, query: Option<&str>, expect: &str| {
+            assert_eq!(requested_url(target, query), expect, "{target} {query:?}");
+        };
+        check("http://127.0.0.1:9000", None, "http://127.0.0.1:9000/");
+        check("https://h.example/dlr#top", None, "https://h.example/dlr");
+        check(
+            "https://h.example/dlr?t=a%20b",
+            None,
+            "https://h.example/dlr?t=a%20b",
+        );
+        check(
+            "http://h.example",
+            Some("a=1&b%5Bc%5D=2"),
+            "http://h.example/?a=1&b%5Bc%5D=2",
+        );
+        check(
+            "http://h.example/x?t=1#f",
+            Some("a=1"),
+            "http://h.example/x?t=1&a=1",
+        );
+        check("http://h.example/x?", Some("a=1"), "http://h.example/x?a=1");
+        check("not a url", None, "not a url");
     }
 }
