@@ -11,3 +11,7 @@ mod sdk;
 mod sms;
 mod status;
 mod store_contract;
+mod webhooks_api;
+mod webhooks_delivery;
+mod webhooks_recovery;
+mod webhooks_signing;

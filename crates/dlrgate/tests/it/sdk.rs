@@ -17,7 +17,7 @@ use crate::helpers::app::spawn_app;
 const NPM_DEADLINE: Duration = Duration::from_secs(300);
 const NODE_DEADLINE: Duration = Duration::from_secs(120);
 
-fn sdk_dir() -> PathBuf {
+pub(crate) fn sdk_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk")
 }
 
@@ -38,7 +38,7 @@ async fn run(mut command: Command, what: &str, deadline: Duration) -> Output {
         .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
-fn describe(output: &Output) -> String {
+pub(crate) fn describe(output: &Output) -> String {
     format!(
         "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         output.status,
@@ -47,8 +47,11 @@ fn describe(output: &Output) -> String {
     )
 }
 
-/// Installs the pinned SDK from `package-lock.json` unless it is already there.
-async fn ensure_sdk_installed() {
+/// Installs the pinned SDK from `package-lock.json` unless it is already there. Tests that run the
+/// SDK call this first; a lock keeps two of them from running `npm ci` at the same time.
+pub(crate) async fn ensure_sdk_installed() {
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _installing = INSTALLING.lock().await;
     let dir = sdk_dir();
     if dir
         .join("node_modules/@seven.io/client/package.json")

@@ -4,4 +4,5 @@
 
 pub mod app;
 pub mod binary;
+pub mod hooks;
 pub mod receiver;
