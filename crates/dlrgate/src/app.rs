@@ -45,6 +45,15 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = Arc::new(open_store(&settings).await?);
+        // This process is the SQLite store's only dispatcher: deliveries a previous process had
+        // in flight when it died are due again at once instead of after their leases expire.
+        let released = store.release_leases().await?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "webhook deliveries in flight at the last stop are due again"
+            );
+        }
         let bootstrap = if store.count_accounts().await? == 0 {
             Some(create_account(store.as_ref(), "default", Billing::default()).await?)
         } else {

@@ -40,6 +40,10 @@ CREATE TABLE webhook_deliveries (
 );
 
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- Per hook, what is due next (the claim walks this per hook and stops at its free slots).
+CREATE INDEX webhook_deliveries_hook_due ON webhook_deliveries (hook_id, next_attempt_at, id) WHERE state = 'pending';
+-- Deliveries in flight; few at any time, so counting them per hook stays cheap.
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (hook_id) WHERE lease_until IS NOT NULL;
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (hook_id, message_id, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (hook_id, id);
 CREATE INDEX webhook_deliveries_message ON webhook_deliveries (message_id);

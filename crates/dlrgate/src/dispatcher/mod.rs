@@ -1,10 +1,12 @@
 //! The webhook dispatcher: claims due deliveries from the outbox with a lease, sends each
-//! (signed) on its own task, and records every attempt with its fate. Deliveries to one hook run
+//! (signed) on its own task, and records every attempt with its fate, batching the records of a
+//! cycle with the next claim in one transaction. Deliveries to one hook run
 //! concurrently up to a limit (counted in the store, so it holds across restarts and nodes); a
 //! slow hook only ever holds its own slots, so other hooks and accounts go on.
 //!
 //! At-least-once: a delivery is marked delivered only after a 2xx. If dlrgate dies mid-attempt,
-//! the lease expires and the delivery is sent again (same `webhook-id`).
+//! the delivery is sent again (same `webhook-id`): at the next start (SQLite), or when its lease
+//! expires.
 
 pub mod client;
 pub mod payload;
@@ -15,13 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use self::client::{Answer, Failure, WebhookClient};
 use crate::domain::webhook::{RetryPolicy, Verdict, classify_status};
-use crate::store::{AttemptRecord, DeliveryFate, DueDelivery, HookChange, Store};
+use crate::store::{AttemptRecord, ClaimRequest, DeliveryFate, DueDelivery, Store};
 use crate::workers::now_millis;
 
 pub struct Dispatcher {
@@ -38,53 +40,74 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// The dispatcher loop. Each cycle records every attempt that finished since the last one and
+    /// claims what is due, in one store transaction, so the cost of a commit is shared by all
+    /// attempts of a cycle. Attempts run on their own tasks and report back over a channel.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let in_flight = TaskTracker::new();
-        let finished = Arc::new(Notify::new());
+        let (done, mut finished_rx) = mpsc::unbounded_channel::<AttemptRecord>();
+        let mut finished = Vec::new();
         loop {
-            let claimed = match self.claim().await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::error!(?error, "claiming webhook deliveries failed; retrying");
-                    Vec::new()
-                }
-            };
+            let claimed = self
+                .cycle(std::mem::take(&mut finished), self.batch_size)
+                .await;
             let full = claimed.len() >= self.batch_size as usize;
             for delivery in claimed {
-                let (dispatcher, finished) = (self.clone(), finished.clone());
+                let (dispatcher, done) = (self.clone(), done.clone());
                 in_flight.spawn(async move {
-                    dispatcher.attempt(delivery).await;
-                    finished.notify_one();
+                    let _ = done.send(dispatcher.attempt(delivery).await);
                 });
             }
-            if full {
-                continue;
+            if !full {
+                let wait = self.until_next_due().await;
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.wake.notified() => {}
+                    Some(record) = finished_rx.recv() => finished.push(record),
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
-            let wait = self.until_next_due().await;
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = finished.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+            while let Ok(record) = finished_rx.try_recv() {
+                finished.push(record);
             }
         }
         // Attempts already on the wire finish (each is bounded by the timeout) and are recorded.
         in_flight.close();
         in_flight.wait().await;
+        while let Ok(record) = finished_rx.try_recv() {
+            finished.push(record);
+        }
+        self.cycle(finished, 0).await;
     }
 
-    async fn claim(&self) -> Result<Vec<DueDelivery>, crate::store::StoreError> {
+    /// Records `finished` and claims up to `limit` due deliveries. If the store fails, the
+    /// records are lost and their leases expire, so those deliveries go out again: at least once.
+    async fn cycle(&self, finished: Vec<AttemptRecord>, limit: u32) -> Vec<DueDelivery> {
         let now = now_millis();
         let lease = i64::try_from((self.timeout * 2 + Duration::from_secs(5)).as_millis())
             .unwrap_or(i64::MAX);
-        self.store
-            .claim_deliveries(
-                now,
-                self.batch_size,
-                self.per_hook,
-                now.saturating_add(lease),
-            )
-            .await
+        let claim = ClaimRequest {
+            now,
+            limit,
+            per_hook: self.per_hook,
+            lease_until: now.saturating_add(lease),
+        };
+        match self.store.settle_and_claim(finished, claim).await {
+            Ok(settled) => {
+                for hook_id in settled.disabled_hooks {
+                    tracing::warn!(hook_id, "webhook disabled: its receiver keeps failing");
+                    metrics::counter!("dlrgate_webhook_hooks_disabled_total").increment(1);
+                }
+                settled.claimed
+            }
+            Err(error) => {
+                tracing::error!(
+                    ?error,
+                    "recording webhook attempts or claiming deliveries failed; retrying"
+                );
+                Vec::new()
+            }
+        }
     }
 
     async fn until_next_due(&self) -> Duration {
@@ -96,8 +119,8 @@ impl Dispatcher {
         }
     }
 
-    /// Sends one delivery and records the attempt.
-    async fn attempt(&self, delivery: DueDelivery) {
+    /// Sends one delivery; returns the attempt to record.
+    async fn attempt(&self, delivery: DueDelivery) -> AttemptRecord {
         let rendered = payload::render(&delivery);
         let mut headers: Vec<(String, String)> =
             signing::parse_custom_headers(&delivery.hook.headers).unwrap_or_default();
@@ -115,23 +138,7 @@ impl Dispatcher {
         let outcome = record.error_class.unwrap_or("delivered");
         metrics::counter!("dlrgate_webhook_attempts_total", "outcome" => outcome).increment(1);
         metrics::histogram!("dlrgate_webhook_attempt_seconds").record(latency_ms as f64 / 1000.0);
-        match self.store.record_attempt(record).await {
-            Ok(HookChange::Disabled) => {
-                tracing::warn!(
-                    hook_id = delivery.hook.id,
-                    account_id = delivery.hook.account_id,
-                    "webhook disabled: its receiver keeps failing"
-                );
-                metrics::counter!("dlrgate_webhook_hooks_disabled_total").increment(1);
-            }
-            Ok(HookChange::None) => {}
-            // The lease expires and the delivery is attempted again: at-least-once.
-            Err(error) => tracing::error!(
-                ?error,
-                delivery_id = delivery.id,
-                "recording a webhook attempt failed"
-            ),
-        }
+        record
     }
 
     fn record_for(

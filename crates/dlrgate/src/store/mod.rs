@@ -105,16 +105,17 @@ pub trait Store: Send + Sync + 'static {
         enabled: bool,
         now: i64,
     ) -> StoreResult<Hook>;
-    /// Leases due deliveries until `lease_until` (see `sqlite/hooks.rs` for the order rules).
-    async fn claim_deliveries(
+    /// Records finished attempts (each moving its delivery on, maybe disabling its hook), then
+    /// leases due deliveries: per hook and message only the oldest pending one, at most
+    /// `per_hook` in flight per hook. One transaction.
+    async fn settle_and_claim(
         &self,
-        now: i64,
-        limit: u32,
-        per_hook: u32,
-        lease_until: i64,
-    ) -> StoreResult<Vec<DueDelivery>>;
+        finished: Vec<AttemptRecord>,
+        claim: ClaimRequest,
+    ) -> StoreResult<Settled>;
+    /// Clears every delivery lease. Only for a process that is the store's only dispatcher.
+    async fn release_leases(&self) -> StoreResult<u64>;
     async fn next_delivery_due(&self) -> StoreResult<Option<i64>>;
-    async fn record_attempt(&self, attempt: AttemptRecord) -> StoreResult<HookChange>;
     /// A hook's attempt log, newest first.
     async fn attempts(
         &self,

@@ -116,3 +116,22 @@ pub struct DeliveryView {
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
 }
+
+/// What a dispatcher asks for when it claims deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub now: i64,
+    /// Most deliveries to lease; 0 only settles.
+    pub limit: u32,
+    /// Most deliveries of one hook leased at once (counting those already in flight).
+    pub per_hook: u32,
+    pub lease_until: i64,
+}
+
+/// The result of a dispatcher cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    /// Hooks that the recorded failures disabled.
+    pub disabled_hooks: Vec<HookId>,
+    pub claimed: Vec<DueDelivery>,
+}

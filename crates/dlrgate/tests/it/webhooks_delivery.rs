@@ -337,8 +337,13 @@ async fn an_exhausted_schedule_abandons_the_delivery_visibly_and_status_polling_
 async fn healthy_hook_beside_a_dead_one(
     dead_reply: Reply,
 ) -> (Duration, TestApp, WebhookReceiver, Api, String) {
-    // A long timeout, so hanging attempts are still hanging when the test ends.
-    let app = spawn_app_with(|s| s.webhook.timeout = 4 * SECOND).await;
+    // A long timeout, so hanging attempts are still hanging when the test ends, and a per-hook
+    // limit of eight, which the dead hook fills.
+    let app = spawn_app_with(|s| {
+        s.webhook.timeout = 4 * SECOND;
+        s.webhook.max_in_flight_per_hook = 8;
+    })
+    .await;
     let dead_api = Api::of(&app);
     let mut dead = WebhookReceiver::start().await;
     dead.set_default(dead_reply);

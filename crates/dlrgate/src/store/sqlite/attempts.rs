@@ -1,14 +1,16 @@
 //! Recording webhook attempts, the attempt log, and re-sending deliveries, in SQLite.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::map_err;
 use crate::store::*;
 
 /// Records one attempt, moves its delivery on, and keeps the hook's failure run (disabling the
-/// hook on 410 or after failing for longer than `disable_after_ms`), in one transaction.
-pub async fn record(writer: &SqlitePool, attempt: AttemptRecord) -> StoreResult<HookChange> {
-    let mut tx = writer.begin().await.map_err(map_err)?;
+/// hook on 410 or after failing for longer than `disable_after_ms`), inside the caller's transaction.
+pub async fn record_in(
+    tx: &mut SqliteConnection,
+    attempt: &AttemptRecord,
+) -> StoreResult<HookChange> {
     let attempts: i64 = sqlx::query("SELECT attempts FROM webhook_deliveries WHERE id = ?")
         .bind(attempt.delivery_id)
         .fetch_one(&mut *tx)
@@ -52,9 +54,7 @@ pub async fn record(writer: &SqlitePool, attempt: AttemptRecord) -> StoreResult<
     .execute(&mut *tx)
     .await
     .map_err(map_err)?;
-    let change = update_hook(&mut tx, &attempt).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(change)
+    update_hook(tx, attempt).await
 }
 
 async fn update_hook(

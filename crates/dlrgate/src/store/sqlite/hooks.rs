@@ -1,6 +1,8 @@
 //! Hooks and the webhook delivery outbox in SQLite: subscribing, claiming due deliveries with a
 //! lease, recording attempts, and recovery.
 
+use std::collections::HashMap;
+
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
@@ -145,47 +147,94 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Leases up to `limit` due deliveries: for each hook and message only the oldest pending one (so
-/// statuses go out in order), at most `per_hook` in flight per hook, fresh deliveries before
-/// retries, hooks interleaved so one busy hook cannot take the whole batch.
-pub async fn claim(
+/// Records finished attempts, then leases due deliveries, in one transaction: a dispatcher cycle
+/// costs one commit however many attempts finished.
+pub async fn settle_and_claim(
     writer: &SqlitePool,
-    now: i64,
-    limit: u32,
-    per_hook: u32,
-    lease_until: i64,
-) -> StoreResult<Vec<DueDelivery>> {
+    finished: Vec<AttemptRecord>,
+    claim: ClaimRequest,
+) -> StoreResult<Settled> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let ids: Vec<i64> = sqlx::query(
-        "WITH in_flight AS (
-             SELECT hook_id, COUNT(*) AS n FROM webhook_deliveries
-             WHERE state = 'pending' AND lease_until > ?1 GROUP BY hook_id
-         ),
-         candidates AS (
-             SELECT d.id, d.hook_id,
-                    ROW_NUMBER() OVER (PARTITION BY d.hook_id ORDER BY d.attempts > 0, d.next_attempt_at, d.id) AS rank
-             FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
-             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-               AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-               AND h.enabled = 1 AND h.deleted = 0
-               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                               WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
-                                 AND e.state = 'pending' AND e.id < d.id)
-         )
-         SELECT c.id FROM candidates c LEFT JOIN in_flight i ON i.hook_id = c.hook_id
-         WHERE c.rank <= ?2 - COALESCE(i.n, 0)
-         ORDER BY c.rank, c.id LIMIT ?3",
+    let mut disabled_hooks = Vec::new();
+    for attempt in &finished {
+        if super::attempts::record_in(&mut tx, attempt).await? == HookChange::Disabled {
+            disabled_hooks.push(attempt.hook_id);
+        }
+    }
+    let claimed = if claim.limit > 0 {
+        claim_in(&mut tx, &claim).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await.map_err(map_err)?;
+    Ok(Settled {
+        disabled_hooks,
+        claimed,
+    })
+}
+
+/// Clears every lease, for a process that is the only dispatcher of this store (SQLite at start):
+/// what the previous process had in flight is due again at once.
+pub async fn release_leases(writer: &SqlitePool) -> StoreResult<u64> {
+    let done = sqlx::query("UPDATE webhook_deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL AND state = 'pending'")
+        .execute(writer)
+        .await
+        .map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Leases up to `limit` due deliveries: for each hook and message only the oldest pending one (so
+/// statuses go out in order), at most `per_hook` in flight per hook, hooks interleaved so one busy
+/// hook cannot take the whole batch. Each hook's due deliveries are walked in due order through
+/// an index and the walk stops at the hook's free slots, so a large backlog costs nothing extra.
+pub async fn claim_in(
+    tx: &mut SqliteConnection,
+    claim: &ClaimRequest,
+) -> StoreResult<Vec<DueDelivery>> {
+    let ClaimRequest {
+        now,
+        limit,
+        per_hook,
+        lease_until,
+    } = *claim;
+    let in_flight: HashMap<HookId, i64> = sqlx::query(
+        "SELECT hook_id, COUNT(*) FROM webhook_deliveries
+         WHERE lease_until IS NOT NULL AND lease_until > ? AND state = 'pending' GROUP BY hook_id",
     )
     .bind(now)
-    .bind(i64::from(per_hook))
-    .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await
     .map_err(map_err)?
     .iter()
-    .map(|row| row.try_get(0))
-    .collect::<Result<_, _>>()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .collect::<Result<_, sqlx::Error>>()
     .map_err(map_err)?;
+    let hooks: Vec<HookId> =
+        sqlx::query("SELECT id FROM hooks WHERE enabled = 1 AND deleted = 0 ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(map_err)?;
+    let mut per_hook_ids: Vec<Vec<i64>> = Vec::new();
+    for hook in hooks {
+        let free = i64::from(per_hook) - in_flight.get(&hook).copied().unwrap_or(0);
+        if free > 0 {
+            per_hook_ids.push(due_of_hook(tx, hook, now, free).await?);
+        }
+    }
+    // Interleave: the first due delivery of every hook, then the second of every hook, …
+    let mut ids: Vec<i64> = Vec::new();
+    for rank in 0..per_hook as usize {
+        ids.extend(
+            per_hook_ids
+                .iter()
+                .filter_map(|hook_ids| hook_ids.get(rank)),
+        );
+    }
+    ids.truncate(limit as usize);
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -214,7 +263,6 @@ pub async fn claim(
         select = select.bind(id);
     }
     let rows = select.fetch_all(&mut *tx).await.map_err(map_err)?;
-    tx.commit().await.map_err(map_err)?;
     rows.iter().map(|row| due_from_row(row, now)).collect()
 }
 
@@ -246,6 +294,34 @@ fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery> {
         label: row.try_get("label").map_err(map_err)?,
         secrets,
     })
+}
+
+/// Up to `free` due, unleased deliveries of `hook` that head their message's queue, in due order.
+async fn due_of_hook(
+    tx: &mut SqliteConnection,
+    hook: HookId,
+    now: i64,
+    free: i64,
+) -> StoreResult<Vec<i64>> {
+    sqlx::query(
+        "SELECT d.id FROM webhook_deliveries d
+         WHERE d.hook_id = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
+           AND (d.lease_until IS NULL OR d.lease_until <= ?2)
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                           WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
+                             AND e.state = 'pending' AND e.id < d.id)
+         ORDER BY d.next_attempt_at, d.id LIMIT ?3",
+    )
+    .bind(hook)
+    .bind(now)
+    .bind(free)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<_, _>>()
+    .map_err(map_err)
 }
 
 pub async fn next_due(writer: &SqlitePool) -> StoreResult<Option<i64>> {

@@ -189,20 +189,18 @@ impl Store for SqliteStore {
     ) -> StoreResult<Hook> {
         hooks::set_enabled(&self.writer, account, id, enabled, now).await
     }
-    async fn claim_deliveries(
+    async fn settle_and_claim(
         &self,
-        now: i64,
-        limit: u32,
-        per_hook: u32,
-        lease_until: i64,
-    ) -> StoreResult<Vec<DueDelivery>> {
-        hooks::claim(&self.writer, now, limit, per_hook, lease_until).await
+        finished: Vec<AttemptRecord>,
+        claim: ClaimRequest,
+    ) -> StoreResult<Settled> {
+        hooks::settle_and_claim(&self.writer, finished, claim).await
+    }
+    async fn release_leases(&self) -> StoreResult<u64> {
+        hooks::release_leases(&self.writer).await
     }
     async fn next_delivery_due(&self) -> StoreResult<Option<i64>> {
         hooks::next_due(&self.writer).await
-    }
-    async fn record_attempt(&self, attempt: AttemptRecord) -> StoreResult<HookChange> {
-        attempts::record(&self.writer, attempt).await
     }
     async fn attempts(
         &self,
