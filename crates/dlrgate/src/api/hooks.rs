@@ -174,6 +174,26 @@ async fn unsubscribe(
     Ok(Json(json!({ "success": deleted })).into_response())
 }
 
+/// `limit` of a listing: 1 to 1000, 100 when absent.
+fn list_limit(request: &SevenRequest) -> u32 {
+    let limit = request
+        .params
+        .get("limit")
+        .and_then(|l| l.parse::<u32>().ok());
+    limit.unwrap_or(100).clamp(1, 1000)
+}
+
+/// The calling account and its hook `id`.
+async fn caller_and_hook(
+    state: &AppState,
+    request: &SevenRequest,
+    id: &str,
+) -> Result<(Account, Hook), ApiError> {
+    let account = authenticate(state, request).await?;
+    let hook = owned_hook(state, &account, id).await?;
+    Ok((account, hook))
+}
+
 /// Parses a hook id from the path; another account's hooks are "not found".
 async fn owned_hook(state: &AppState, account: &Account, id: &str) -> Result<Hook, ApiError> {
     let id: i64 = id
@@ -192,14 +212,8 @@ pub async fn attempts(
     Path(id): Path<String>,
     request: SevenRequest,
 ) -> Result<Response, ApiError> {
-    let account = authenticate(&state, &request).await?;
-    let hook = owned_hook(&state, &account, &id).await?;
-    let limit = request
-        .params
-        .get("limit")
-        .and_then(|l| l.parse::<u32>().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
+    let (account, hook) = caller_and_hook(&state, &request, &id).await?;
+    let limit = list_limit(&request);
     let attempts: Vec<Value> = state
         .store
         .attempts(account.id, hook.id, limit)
@@ -225,14 +239,8 @@ pub async fn deliveries(
     Path(id): Path<String>,
     request: SevenRequest,
 ) -> Result<Response, ApiError> {
-    let account = authenticate(&state, &request).await?;
-    let hook = owned_hook(&state, &account, &id).await?;
-    let limit = request
-        .params
-        .get("limit")
-        .and_then(|l| l.parse::<u32>().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
+    let (account, hook) = caller_and_hook(&state, &request, &id).await?;
+    let limit = list_limit(&request);
     let deliveries: Vec<Value> = state
         .store
         .deliveries(account.id, hook.id, limit)
@@ -272,8 +280,7 @@ async fn set_enabled(
     request: SevenRequest,
     enabled: bool,
 ) -> Result<Response, ApiError> {
-    let account = authenticate(&state, &request).await?;
-    let hook = owned_hook(&state, &account, &id).await?;
+    let (account, hook) = caller_and_hook(&state, &request, &id).await?;
     let hook = state
         .store
         .set_hook_enabled(account.id, hook.id, enabled, now_millis())
@@ -288,14 +295,13 @@ pub async fn resend(
     Path((id, delivery)): Path<(String, String)>,
     request: SevenRequest,
 ) -> Result<Response, ApiError> {
-    let account = authenticate(&state, &request).await?;
-    owned_hook(&state, &account, &id).await?;
+    let (account, hook) = caller_and_hook(&state, &request, &id).await?;
     let delivery: i64 = delivery
         .parse()
         .map_err(|_| ApiError::not_found("no such delivery"))?;
     if !state
         .store
-        .resend_delivery(account.id, delivery, now_millis())
+        .resend_delivery(account.id, hook.id, delivery, now_millis())
         .await?
     {
         return Err(ApiError::not_found("no such finished delivery"));
@@ -311,8 +317,7 @@ pub async fn recover(
     Path(id): Path<String>,
     request: SevenRequest,
 ) -> Result<Response, ApiError> {
-    let account = authenticate(&state, &request).await?;
-    let hook = owned_hook(&state, &account, &id).await?;
+    let (account, hook) = caller_and_hook(&state, &request, &id).await?;
     let now = time::OffsetDateTime::now_utc();
     let since = request
         .params

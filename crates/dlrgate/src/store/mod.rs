@@ -132,6 +132,7 @@ pub trait Store: Send + Sync + 'static {
     async fn resend_delivery(
         &self,
         account: AccountId,
+        hook: HookId,
         delivery: DeliveryId,
         now: i64,
     ) -> StoreResult<bool>;

@@ -176,16 +176,18 @@ pub async fn deliveries(
 pub async fn resend(
     writer: &SqlitePool,
     account: AccountId,
+    hook: HookId,
     delivery: DeliveryId,
     now: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL
-         WHERE id = ? AND account_id = ? AND state != 'pending'
+         WHERE id = ? AND hook_id = ? AND account_id = ? AND state != 'pending'
            AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)",
     )
     .bind(now)
     .bind(delivery)
+    .bind(hook)
     .bind(account)
     .execute(writer)
     .await

@@ -221,10 +221,11 @@ impl Store for SqliteStore {
     async fn resend_delivery(
         &self,
         account: AccountId,
+        hook: HookId,
         delivery: DeliveryId,
         now: i64,
     ) -> StoreResult<bool> {
-        attempts::resend(&self.writer, account, delivery, now).await
+        attempts::resend(&self.writer, account, hook, delivery, now).await
     }
     async fn recover_deliveries(
         &self,
