@@ -5,56 +5,98 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use super::map_err;
 use crate::store::*;
 
-/// Records one attempt, moves its delivery on, and keeps the hook's failure run (disabling the
-/// hook on 410 or after failing for longer than `disable_after_ms`), inside the caller's transaction.
-pub async fn record_in(
+/// Records a cycle's attempts, moves each delivery on, and keeps each hook's failure run
+/// (disabling a hook on 410 or after failing for longer than `disable_after_ms`), inside the
+/// caller's transaction. Attempts and deliveries are written with one statement per chunk, not
+/// one per attempt. Returns the hooks that became disabled.
+pub async fn record_batch(
     tx: &mut SqliteConnection,
-    attempt: &AttemptRecord,
-) -> StoreResult<HookChange> {
-    let attempts: i64 = sqlx::query("SELECT attempts FROM webhook_deliveries WHERE id = ?")
-        .bind(attempt.delivery_id)
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(map_err)?;
-    sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, hook_id, attempt, at, http_status, latency_ms, error_class, detail, response_snippet)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(attempt.delivery_id)
-    .bind(attempt.hook_id)
-    .bind(attempts + 1)
-    .bind(attempt.at)
-    .bind(attempt.http_status.map(i64::from))
-    .bind(attempt.latency_ms)
-    .bind(attempt.error_class)
-    .bind(&attempt.detail)
-    .bind(&attempt.response_snippet)
-    .execute(&mut *tx)
-    .await
-    .map_err(map_err)?;
-    let (state, next_at) = match attempt.fate {
-        DeliveryFate::Delivered => ("delivered", None),
-        DeliveryFate::Retry { at } => ("pending", Some(at)),
-        DeliveryFate::Failed { .. } => ("failed", None),
-        DeliveryFate::Abandoned => ("abandoned", None),
-    };
-    sqlx::query(
-        "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, lease_until = NULL,
-             next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
-             finished_at = CASE WHEN ? = 'pending' THEN NULL ELSE ? END
-         WHERE id = ?",
-    )
-    .bind(state)
-    .bind(next_at)
-    .bind(&attempt.detail)
-    .bind(state)
-    .bind(attempt.at)
-    .bind(attempt.delivery_id)
-    .execute(&mut *tx)
-    .await
-    .map_err(map_err)?;
-    update_hook(tx, attempt).await
+    records: &[AttemptRecord],
+) -> StoreResult<Vec<HookId>> {
+    for chunk in records.chunks(100) {
+        write_chunk(tx, chunk, ATTEMPTS_INSERT).await?;
+        write_chunk(tx, chunk, DELIVERIES_UPDATE).await?;
+    }
+    let mut disabled = Vec::new();
+    for record in hook_updates(records) {
+        if update_hook(tx, record).await? == HookChange::Disabled {
+            disabled.push(record.hook_id);
+        }
+    }
+    Ok(disabled)
+}
+
+const ATTEMPTS_INSERT: &str = "INSERT INTO webhook_attempts
+         (delivery_id, hook_id, attempt, at, http_status, latency_ms, error_class, detail, response_snippet)
+     SELECT v.delivery_id, v.hook_id, d.attempts + 1, v.at, v.http_status, v.latency_ms, v.error_class, v.detail, v.snippet
+     FROM v JOIN webhook_deliveries d ON d.id = v.delivery_id";
+
+const DELIVERIES_UPDATE: &str = "UPDATE webhook_deliveries SET state = v.state, attempts = attempts + 1,
+         lease_until = NULL, next_attempt_at = COALESCE(v.next_at, next_attempt_at), last_error = v.detail,
+         finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE v.at END
+     FROM v WHERE webhook_deliveries.id = v.delivery_id";
+
+/// Runs `statement` with the records bound as the table `v`.
+async fn write_chunk(
+    tx: &mut SqliteConnection,
+    records: &[AttemptRecord],
+    statement: &str,
+) -> StoreResult<()> {
+    let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; records.len()].join(", ");
+    let sql = format!(
+        "WITH v(delivery_id, hook_id, at, http_status, latency_ms, error_class, detail, snippet, state, next_at)
+         AS (VALUES {rows}) {statement}"
+    );
+    let mut query = sqlx::query(super::rows::audited(sql));
+    for record in records {
+        let (state, next_at) = match record.fate {
+            DeliveryFate::Delivered => ("delivered", None),
+            DeliveryFate::Retry { at } => ("pending", Some(at)),
+            DeliveryFate::Failed { .. } => ("failed", None),
+            DeliveryFate::Abandoned => ("abandoned", None),
+        };
+        query = query
+            .bind(record.delivery_id)
+            .bind(record.hook_id)
+            .bind(record.at)
+            .bind(record.http_status.map(i64::from))
+            .bind(record.latency_ms)
+            .bind(record.error_class)
+            .bind(record.detail.clone())
+            .bind(record.response_snippet.clone())
+            .bind(state)
+            .bind(next_at);
+    }
+    query.execute(&mut *tx).await.map_err(map_err)?;
+    Ok(())
+}
+
+/// The records that decide each hook's failure run, in order: per hook, its last success (which
+/// ends a run), then the first failure after it (which starts one), any 410 after it, and its
+/// last failure (which may have lasted long enough to disable the hook).
+fn hook_updates(records: &[AttemptRecord]) -> Vec<&AttemptRecord> {
+    let mut hooks: Vec<HookId> = records.iter().map(|r| r.hook_id).collect();
+    hooks.sort_unstable();
+    hooks.dedup();
+    let mut updates = Vec::new();
+    for hook in hooks {
+        let own: Vec<&AttemptRecord> = records.iter().filter(|r| r.hook_id == hook).collect();
+        let last_success = own.iter().rposition(|r| r.fate == DeliveryFate::Delivered);
+        if let Some(index) = last_success {
+            updates.push(own[index]);
+        }
+        let failures = &own[last_success.map_or(0, |i| i + 1)..];
+        let gone = failures
+            .iter()
+            .find(|r| r.fate == (DeliveryFate::Failed { disable_hook: true }));
+        let picked = [failures.first(), gone, failures.last()];
+        for record in picked.into_iter().flatten() {
+            if !updates.iter().any(|u| std::ptr::eq(*u, *record)) {
+                updates.push(record);
+            }
+        }
+    }
+    updates
 }
 
 async fn update_hook(
@@ -62,11 +104,13 @@ async fn update_hook(
     attempt: &AttemptRecord,
 ) -> StoreResult<HookChange> {
     if attempt.fate == DeliveryFate::Delivered {
-        sqlx::query("UPDATE hooks SET failing_since = NULL WHERE id = ?")
-            .bind(attempt.hook_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(
+            "UPDATE hooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+        )
+        .bind(attempt.hook_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
         return Ok(HookChange::None);
     }
     let gone = attempt.fate == (DeliveryFate::Failed { disable_hook: true });

@@ -155,12 +155,7 @@ pub async fn settle_and_claim(
     claim: ClaimRequest,
 ) -> StoreResult<Settled> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let mut disabled_hooks = Vec::new();
-    for attempt in &finished {
-        if super::attempts::record_in(&mut tx, attempt).await? == HookChange::Disabled {
-            disabled_hooks.push(attempt.hook_id);
-        }
-    }
+    let disabled_hooks = super::attempts::record_batch(&mut tx, &finished).await?;
     let claimed = if claim.limit > 0 {
         claim_in(&mut tx, &claim).await?
     } else {

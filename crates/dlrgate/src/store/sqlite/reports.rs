@@ -4,8 +4,8 @@
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::map_err;
-use super::rows::audited;
 use super::rows::status_from_column;
+use super::rows::{audited, placeholders};
 use crate::domain::status::{self, Decision, PartState};
 use crate::store::*;
 
@@ -81,20 +81,19 @@ async fn apply_one(
     conn: &mut SqliteConnection,
     receipt: &Receipt,
 ) -> StoreResult<Option<StatusChange>> {
-    let row = sqlx::query(
-        "SELECT status, provisional FROM message_parts WHERE message_id = ? AND part = ?",
-    )
-    .bind(receipt.message_id)
-    .bind(i64::from(receipt.part))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let Some(row) = row else {
+    let Some(mut message) = load_message_state(conn, receipt.message_id).await? else {
         record_unmatched(conn, receipt).await?;
         return Ok(None);
     };
-    let current = part_state(&row)?;
-    let decision = status::transition(current, receipt.status);
+    let Some(index) = message
+        .parts
+        .iter()
+        .position(|(part, _)| *part == receipt.part)
+    else {
+        record_unmatched(conn, receipt).await?;
+        return Ok(None);
+    };
+    let decision = status::transition(message.parts[index].1, receipt.status);
     let effect = match decision {
         Decision::Apply(_) => "applied",
         Decision::Duplicate => "duplicate",
@@ -127,7 +126,45 @@ async fn apply_one(
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
-    update_message(conn, receipt).await
+    message.parts[index].1 = next;
+    update_message(conn, receipt, &message).await
+}
+
+/// A message's parts and its shown status, read in one statement.
+struct MessageState {
+    account_id: AccountId,
+    status: Option<status::DeliveryStatus>,
+    provisional: bool,
+    parts: Vec<(u32, PartState)>,
+}
+
+async fn load_message_state(
+    conn: &mut SqliteConnection,
+    id: MessageId,
+) -> StoreResult<Option<MessageState>> {
+    let rows = sqlx::query(
+        "SELECT p.part, p.status, p.provisional, m.account_id, m.status AS message_status,
+                m.provisional AS message_provisional
+         FROM message_parts p JOIN messages m ON m.id = p.message_id WHERE p.message_id = ? ORDER BY p.part",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut parts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let part: i64 = row.try_get("part").map_err(map_err)?;
+        parts.push((u32::try_from(part).unwrap_or(0), part_state(row)?));
+    }
+    Ok(Some(MessageState {
+        account_id: first.try_get("account_id").map_err(map_err)?,
+        status: status_from_column(first.try_get("message_status").map_err(map_err)?)?,
+        provisional: first.try_get("message_provisional").map_err(map_err)?,
+        parts,
+    }))
 }
 
 /// A receipt for a part the message does not have is kept in the message's history (effect
@@ -166,25 +203,15 @@ fn part_state(row: &sqlx::sqlite::SqliteRow) -> StoreResult<PartState> {
 async fn update_message(
     conn: &mut SqliteConnection,
     receipt: &Receipt,
+    message: &MessageState,
 ) -> StoreResult<Option<StatusChange>> {
-    let rows = sqlx::query("SELECT status, provisional FROM message_parts WHERE message_id = ?")
-        .bind(receipt.message_id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    let parts: Vec<PartState> = rows.iter().map(part_state).collect::<StoreResult<_>>()?;
+    let parts: Vec<PartState> = message.parts.iter().map(|(_, state)| *state).collect();
     let Some(aggregated) = status::aggregate(&parts) else {
         return Ok(None);
     };
     let provisional = status::aggregate_is_provisional(&parts);
-    let row = sqlx::query("SELECT account_id, status, provisional FROM messages WHERE id = ?")
-        .bind(receipt.message_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    let account_id: AccountId = row.try_get("account_id").map_err(map_err)?;
-    let before = status_from_column(row.try_get("status").map_err(map_err)?)?;
-    let was_provisional: bool = row.try_get("provisional").map_err(map_err)?;
+    let (account_id, before, was_provisional) =
+        (message.account_id, message.status, message.provisional);
     let next = status::message_update(before, Some(aggregated));
     if next.is_none() && was_provisional == provisional {
         return Ok(None);
@@ -229,6 +256,7 @@ pub async fn apply_due(
     .await
     .map_err(map_err)?;
     let mut changes = Vec::new();
+    let mut applied: Vec<i64> = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get("id").map_err(map_err)?;
         let part: i64 = row.try_get("part").map_err(map_err)?;
@@ -243,11 +271,18 @@ pub async fn apply_due(
             raw: row.try_get("raw").map_err(map_err)?,
         };
         changes.extend(apply_one(&mut tx, &receipt).await?);
-        sqlx::query("DELETE FROM scheduled_reports WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        applied.push(id);
+    }
+    if !applied.is_empty() {
+        let sql = format!(
+            "DELETE FROM scheduled_reports WHERE id IN ({})",
+            placeholders(applied.len())
+        );
+        let mut delete = sqlx::query(audited(sql));
+        for id in &applied {
+            delete = delete.bind(id);
+        }
+        delete.execute(&mut *tx).await.map_err(map_err)?;
     }
     tx.commit().await.map_err(map_err)?;
     Ok(changes)
