@@ -3,15 +3,20 @@
 
 mod auth;
 mod bad_input;
+mod balance;
 mod crash;
 mod helpers;
 mod journal;
 mod retention;
 mod sdk;
 mod sms;
+mod sms_schedule;
 mod status;
 mod store_contract;
 mod webhooks_api;
 mod webhooks_delivery;
+mod webhooks_fairness;
+mod webhooks_isolation;
+mod webhooks_payload;
 mod webhooks_recovery;
 mod webhooks_signing;

@@ -22,9 +22,9 @@ use tokio::process::Command;
 
 use crate::helpers::app::{TestApp, spawn_app};
 use crate::helpers::binary;
+use crate::helpers::hooks_api::{DELIVERED_TO, QUIET, WAIT, fields, send, subscribe};
 use crate::helpers::receiver::{Received, Reply, WebhookReceiver};
 use crate::sdk::{describe, ensure_sdk_installed, sdk_dir};
-use crate::webhooks_api::{DELIVERED_TO, QUIET, WAIT, fields, send, subscribe};
 
 const NODE_DEADLINE: Duration = Duration::from_secs(60);
 

@@ -5,4 +5,6 @@
 pub mod app;
 pub mod binary;
 pub mod hooks;
+pub mod hooks_api;
 pub mod receiver;
+pub mod sms;
