@@ -47,7 +47,7 @@ impl Dispatcher {
         let in_flight = TaskTracker::new();
         let (done, mut finished_rx) = mpsc::unbounded_channel::<AttemptRecord>();
         let mut finished = Vec::new();
-        loop {
+        while !shutdown.is_cancelled() {
             let claimed = self
                 .cycle(std::mem::take(&mut finished), self.batch_size)
                 .await;

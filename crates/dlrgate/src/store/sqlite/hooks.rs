@@ -319,12 +319,12 @@ async fn due_of_hook(
     .map_err(map_err)
 }
 
-pub async fn next_due(writer: &SqlitePool) -> StoreResult<Option<i64>> {
+pub async fn next_due(reader: &SqlitePool) -> StoreResult<Option<i64>> {
     sqlx::query(
         "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
          WHERE d.state = 'pending' AND h.enabled = 1",
     )
-    .fetch_one(writer)
+    .fetch_one(reader)
     .await
     .and_then(|row| row.try_get(0))
     .map_err(map_err)

@@ -149,7 +149,7 @@ impl Store for SqliteStore {
         reports::apply_due(&self.writer, now, limit).await
     }
     async fn next_report_due(&self) -> StoreResult<Option<i64>> {
-        reports::next_due(&self.writer).await
+        reports::next_due(&self.reader).await
     }
 
     async fn statuses(
@@ -200,7 +200,7 @@ impl Store for SqliteStore {
         hooks::release_leases(&self.writer).await
     }
     async fn next_delivery_due(&self) -> StoreResult<Option<i64>> {
-        hooks::next_due(&self.writer).await
+        hooks::next_due(&self.reader).await
     }
     async fn attempts(
         &self,

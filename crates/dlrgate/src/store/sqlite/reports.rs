@@ -288,9 +288,9 @@ pub async fn apply_due(
     Ok(changes)
 }
 
-pub async fn next_due(writer: &SqlitePool) -> StoreResult<Option<i64>> {
+pub async fn next_due(reader: &SqlitePool) -> StoreResult<Option<i64>> {
     sqlx::query("SELECT MIN(due_at) FROM scheduled_reports")
-        .fetch_one(writer)
+        .fetch_one(reader)
         .await
         .and_then(|row| row.try_get(0))
         .map_err(map_err)
