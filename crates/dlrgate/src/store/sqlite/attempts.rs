@@ -216,6 +216,10 @@ pub async fn deliveries(
         .collect()
 }
 
+/// Puts deliveries back in the queue with a fresh schedule, due at the bound time.
+const REQUEUE: &str = "UPDATE webhook_deliveries
+     SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL";
+
 /// Puts a finished delivery back in the queue with a fresh schedule.
 pub async fn resend(
     writer: &SqlitePool,
@@ -224,11 +228,10 @@ pub async fn resend(
     delivery: DeliveryId,
     now: i64,
 ) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL
-         WHERE id = ? AND hook_id = ? AND account_id = ? AND state != 'pending'
-           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)",
-    )
+    let done = sqlx::query(super::rows::audited(format!(
+        "{REQUEUE} WHERE id = ? AND hook_id = ? AND account_id = ? AND state != 'pending'
+           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)"
+    )))
     .bind(now)
     .bind(delivery)
     .bind(hook)
@@ -247,11 +250,10 @@ pub async fn recover(
     since: i64,
     now: i64,
 ) -> StoreResult<u64> {
-    let done = sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_until = NULL
-         WHERE hook_id = ? AND account_id = ? AND state IN ('failed', 'abandoned') AND created_at >= ?
-           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)",
-    )
+    let done = sqlx::query(super::rows::audited(format!(
+        "{REQUEUE} WHERE hook_id = ? AND account_id = ? AND state IN ('failed', 'abandoned') AND created_at >= ?
+           AND hook_id IN (SELECT id FROM hooks WHERE deleted = 0)"
+    )))
     .bind(now)
     .bind(hook)
     .bind(account)
