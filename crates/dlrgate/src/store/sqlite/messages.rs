@@ -4,7 +4,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::map_err;
 use super::rows::audited;
-use super::rows::{VIEW_COLUMNS, placeholders, view_from_row};
+use super::rows::{VIEW_COLUMNS, insert_many, placeholders, view_from_row};
 use crate::store::*;
 
 pub async fn submit(
@@ -48,6 +48,30 @@ async fn submit_batch(
     for message in &batch.messages {
         ids.push(insert_message(conn, batch.account_id, batch.created_at, message).await?);
     }
+    // Each message's history starts with its queued event; each part gets its status row.
+    insert_many(
+        conn,
+        "INSERT INTO status_events (message_id, kind, state, effect, at, source)",
+        "(?, 'internal', 'queued', 'applied', ?, 'api')",
+        &ids,
+        |query, id| query.bind(*id).bind(batch.created_at),
+    )
+    .await?;
+    let parts: Vec<(MessageId, i64)> = ids
+        .iter()
+        .zip(&batch.messages)
+        .flat_map(|(id, message)| {
+            (1..=i64::from(message.parts.max(1))).map(move |part| (*id, part))
+        })
+        .collect();
+    insert_many(
+        conn,
+        "INSERT INTO message_parts (message_id, part)",
+        "(?, ?)",
+        &parts,
+        |query, (id, part)| query.bind(*id).bind(*part),
+    )
+    .await?;
     Ok(SubmitOutcome::Stored {
         ids,
         balance_micros: balance_after,
@@ -83,22 +107,6 @@ async fn insert_message(
     .await
     .and_then(|row| row.try_get(0))
     .map_err(map_err)?;
-    sqlx::query(
-        "INSERT INTO status_events (message_id, kind, state, effect, at, source) VALUES (?, 'internal', 'queued', 'applied', ?, 'api')",
-    )
-    .bind(id)
-    .bind(created_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    for part in 1..=i64::from(message.parts.max(1)) {
-        sqlx::query("INSERT INTO message_parts (message_id, part) VALUES (?, ?)")
-            .bind(id)
-            .bind(part)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
     Ok(id)
 }
 

@@ -5,7 +5,9 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::map_err;
 use super::rows::status_from_column;
-use super::rows::{audited, placeholders};
+use std::collections::HashSet;
+
+use super::rows::{audited, insert_many, placeholders};
 use crate::domain::status::{self, Decision, PartState};
 use crate::store::*;
 
@@ -14,52 +16,81 @@ pub async fn record_submissions(
     submissions: Vec<Submission>,
 ) -> StoreResult<Vec<StatusChange>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
+    let processed = mark_processed(&mut tx, &submissions).await?;
+    // Messages cancelled meanwhile are not processed.
+    let submissions: Vec<&Submission> = submissions
+        .iter()
+        .filter(|s| processed.contains(&s.message_id))
+        .collect();
+    insert_many(
+        &mut tx,
+        "INSERT INTO status_events (message_id, kind, state, effect, at, source)",
+        "(?, 'internal', 'processed', 'applied', ?, ?)",
+        &submissions,
+        |query, s| {
+            query
+                .bind(s.message_id)
+                .bind(s.at)
+                .bind(s.connector.clone())
+        },
+    )
+    .await?;
     let mut changes = Vec::new();
-    for submission in submissions {
-        let updated = sqlx::query("UPDATE messages SET state = 'processed', connector = ? WHERE id = ? AND state = 'queued'")
-            .bind(&submission.connector)
-            .bind(submission.message_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if updated.rows_affected() == 0 {
-            continue; // Cancelled meanwhile.
-        }
-        sqlx::query(
-            "INSERT INTO status_events (message_id, kind, state, effect, at, source) VALUES (?, 'internal', 'processed', 'applied', ?, ?)",
-        )
-        .bind(submission.message_id)
-        .bind(submission.at)
-        .bind(&submission.connector)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for receipt in &submission.immediate {
-            changes.extend(apply_one(&mut tx, receipt).await?);
-        }
-        for report in &submission.scheduled {
-            schedule(&mut tx, report).await?;
-        }
+    for receipt in submissions.iter().flat_map(|s| &s.immediate) {
+        changes.extend(apply_one(&mut tx, receipt).await?);
     }
+    let scheduled: Vec<&Receipt> = submissions.iter().flat_map(|s| &s.scheduled).collect();
+    insert_many(
+        &mut tx,
+        "INSERT INTO scheduled_reports (message_id, part, status, due_at, source, error_code, raw)",
+        "(?, ?, ?, ?, ?, ?, ?)",
+        &scheduled,
+        |query, r| {
+            query
+                .bind(r.message_id)
+                .bind(i64::from(r.part))
+                .bind(r.status.as_str())
+                .bind(r.at)
+                .bind(r.source.clone())
+                .bind(r.error_code.clone())
+                .bind(r.raw.clone())
+        },
+    )
+    .await?;
     tx.commit().await.map_err(map_err)?;
     Ok(changes)
 }
 
-async fn schedule(conn: &mut SqliteConnection, report: &Receipt) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO scheduled_reports (message_id, part, status, due_at, source, error_code, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(report.message_id)
-    .bind(i64::from(report.part))
-    .bind(report.status.as_str())
-    .bind(report.at)
-    .bind(&report.source)
-    .bind(&report.error_code)
-    .bind(&report.raw)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
+/// Moves the still-queued messages among `submissions` to processed; returns their ids.
+async fn mark_processed(
+    conn: &mut SqliteConnection,
+    submissions: &[Submission],
+) -> StoreResult<HashSet<MessageId>> {
+    let mut processed = HashSet::with_capacity(submissions.len());
+    let mut connectors: Vec<&str> = submissions.iter().map(|s| s.connector.as_str()).collect();
+    connectors.sort_unstable();
+    connectors.dedup();
+    for connector in connectors {
+        let ids: Vec<MessageId> = submissions
+            .iter()
+            .filter(|s| s.connector == connector)
+            .map(|s| s.message_id)
+            .collect();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE messages SET state = 'processed', connector = ? WHERE state = 'queued' AND id IN ({}) RETURNING id",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&mut *conn).await.map_err(map_err)? {
+                processed.insert(row.try_get::<MessageId, _>(0).map_err(map_err)?);
+            }
+        }
+    }
+    Ok(processed)
 }
 
 pub async fn apply_receipts(
