@@ -1,5 +1,6 @@
 //! Pure domain types and rules of dlrgate: statuses and their transitions, recipients, text
-//! encoding, request-parameter values, the sandbox operator's plan and request signatures.
+//! encoding, request-parameter values, SMSC delivery receipts, the sandbox operator's plan and
+//! request signatures.
 //!
 //! Nothing here does I/O or knows the wire format: no sqlx, axum, tokio::net or serde derives.
 //! API wire types live in `api/` and convert to and from these types.
@@ -8,6 +9,7 @@ pub mod credentials;
 pub mod encoding;
 pub mod msisdn;
 pub mod params;
+pub mod receipt;
 pub mod sandbox;
 pub mod signature;
 pub mod status;
