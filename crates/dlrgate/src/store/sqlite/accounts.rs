@@ -150,3 +150,25 @@ pub async fn by_key_hash(reader: &SqlitePool, key_hash: &[u8]) -> StoreResult<Op
     .map_err(map_err)?;
     row.as_ref().map(account_from_row).transpose()
 }
+
+/// Makes `secret` the signing secret; the old one stays valid for signing until `previous_until`.
+pub async fn rotate_secret(
+    writer: &SqlitePool,
+    account: AccountId,
+    secret: &str,
+    previous_until: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE accounts SET previous_signing_secret = signing_secret, previous_secret_until = ?, signing_secret = ? WHERE id = ?",
+    )
+    .bind(previous_until)
+    .bind(secret)
+    .bind(account)
+    .execute(writer)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -263,24 +263,3 @@ pub async fn recover(
     .map_err(map_err)?;
     Ok(done.rows_affected())
 }
-
-pub async fn rotate_secret(
-    writer: &SqlitePool,
-    account: AccountId,
-    secret: &str,
-    previous_until: i64,
-) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE accounts SET previous_signing_secret = signing_secret, previous_secret_until = ?, signing_secret = ? WHERE id = ?",
-    )
-    .bind(previous_until)
-    .bind(secret)
-    .bind(account)
-    .execute(writer)
-    .await
-    .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}

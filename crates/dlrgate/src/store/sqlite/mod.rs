@@ -242,7 +242,7 @@ impl Store for SqliteStore {
         secret: &str,
         previous_until: i64,
     ) -> StoreResult<()> {
-        attempts::rotate_secret(&self.writer, account, secret, previous_until).await
+        accounts::rotate_secret(&self.writer, account, secret, previous_until).await
     }
 
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64> {
