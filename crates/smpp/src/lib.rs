@@ -1,0 +1,23 @@
+//! SMPP 3.4 for dlrgate: the protocol layer only.
+//!
+//! This crate owns the wire format of SMPP 3.4 and nothing above it: it knows nothing of HTTP, SQL,
+//! webhooks or dlrgate's message statuses. It must not parse receipt text (Appendix B) or decide what a
+//! `command_status` means for a message; that belongs to the service.
+//!
+//! # Layout
+//!
+//! * [`pdu`]: the [`Pdu`] enum, one file per PDU body, and optional parameters ([`Tlvs`]).
+//! * [`codec`]: check-then-decode framing over `BytesMut`, modelled on mini-redis's `frame.rs`.
+//! * [`SmppError`]: everything that can go wrong while framing or decoding.
+//!
+//! Networking (connection, session, window, `enquire_link` timers) comes later, on top of [`codec`].
+
+pub mod codec;
+mod error;
+pub mod pdu;
+
+pub use error::{BodyError, SmppError};
+pub use pdu::{
+    Bind, BindResp, COctetString, DataSm, DataSmResp, DeliverSm, DeliverSmResp, NetworkErrorCode,
+    Pdu, SubmitSm, SubmitSmResp, Tlv, Tlvs, command_id, tag,
+};
