@@ -10,13 +10,15 @@
 //! * [`codec`]: check-then-decode framing over `BytesMut`, modelled on mini-redis's `frame.rs`.
 //! * [`SmppError`]: everything that can go wrong while framing or decoding.
 //!
-//! Networking (connection, session, window, `enquire_link` timers) comes later, on top of [`codec`].
+//! * [`framed`]: [`SmppCodec`] for `tokio_util::codec::Framed`, the base of sessions and servers.
 
 pub mod codec;
 mod error;
+pub mod framed;
 pub mod pdu;
 
 pub use error::{BodyError, SmppError};
+pub use framed::{Frame, FrameError, SmppCodec};
 pub use pdu::{
     Bind, BindResp, COctetString, DataSm, DataSmResp, DeliverSm, DeliverSmResp, NetworkErrorCode,
     Pdu, SubmitSm, SubmitSmResp, Tlv, Tlvs, command_id, tag,
