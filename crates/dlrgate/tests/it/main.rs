@@ -11,6 +11,8 @@ mod retention;
 mod sdk;
 mod sms;
 mod sms_schedule;
+mod smsc_peer_smoke;
+mod smsc_sim;
 mod status;
 mod store_contract;
 mod webhooks_api;

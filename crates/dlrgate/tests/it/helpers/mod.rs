@@ -8,3 +8,4 @@ pub mod hooks;
 pub mod hooks_api;
 pub mod receiver;
 pub mod sms;
+pub mod smsc_peer;

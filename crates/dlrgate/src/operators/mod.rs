@@ -1,0 +1,2 @@
+//! Operators: the connectors that send messages (sandbox, SMPP, upstream HTTP gateways) and the
+//! routing that picks one per message. Work in progress.

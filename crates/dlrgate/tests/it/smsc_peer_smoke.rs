@@ -1,0 +1,1 @@
+//! Smoke tests of the npm SMSC peer helper. Work in progress.

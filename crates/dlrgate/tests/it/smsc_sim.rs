@@ -1,0 +1,1 @@
+//! `dlrgate smsc-sim` against independent clients. Work in progress.
