@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::operators::settings::{ConnectorSettings, RoutingSettings};
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 const SECTIONS: [&str; 9] = [
     "server",
@@ -35,6 +37,11 @@ pub struct Settings {
     pub workers: WorkerSettings,
     pub log: LogSettings,
     pub webhook: WebhookSettings,
+    /// `[[connectors]]`; the sandbox connector exists even when not declared.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorSettings>,
+    #[serde(default)]
+    pub routing: RoutingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -214,10 +221,13 @@ impl Settings {
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
         }
+        if let Err(reason) = crate::operators::settings::validate(&self.connectors, &self.routing) {
+            return fail("connectors", &reason);
+        }
         Ok(())
     }
 
-    /// The effective settings, for `check-config`. No secrets live in settings yet.
+    /// The effective settings, for `check-config`. Passwords and tokens are left out.
     pub fn to_pretty_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

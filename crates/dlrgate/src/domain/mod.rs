@@ -10,6 +10,7 @@ pub mod encoding;
 pub mod msisdn;
 pub mod params;
 pub mod receipt;
+pub mod routing;
 pub mod sandbox;
 pub mod signature;
 pub mod status;

@@ -283,6 +283,17 @@ pub enum IdFormat {
 #[error("unknown id format {0:?} (expected hex, decimal or as-is)")]
 pub struct UnknownIdFormat(pub String);
 
+impl IdFormat {
+    /// The name used in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hex => "hex",
+            Self::Decimal => "decimal",
+            Self::AsIs => "as-is",
+        }
+    }
+}
+
 impl FromStr for IdFormat {
     type Err = UnknownIdFormat;
 

@@ -1,2 +1,4 @@
 //! Operators: the connectors that send messages (sandbox, SMPP, upstream HTTP gateways) and the
-//! routing that picks one per message. Work in progress.
+//! routing that picks one per message.
+
+pub mod settings;
