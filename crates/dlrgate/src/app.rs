@@ -19,6 +19,7 @@ use crate::dispatcher::ssrf::AddressPolicy;
 use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
 use crate::domain::timefmt::to_millis;
 use crate::domain::webhook::RetryPolicy;
+use crate::operators::{self, Operator};
 use crate::store::{Billing, NewAccount, SqliteStore, Store};
 use crate::workers::intake::Intake;
 use crate::workers::reports::ReportApplier;
@@ -48,6 +49,19 @@ impl Application {
         // This process is the SQLite store's only dispatcher: deliveries a previous process had
         // in flight when it died are due again at once instead of after their leases expire.
         let released = store.release_leases().await?;
+        let known: Vec<String> = std::iter::once(operators::settings::SANDBOX)
+            .chain(settings.connectors.iter().map(|c| c.name()))
+            .map(str::to_owned)
+            .collect();
+        let orphans = store
+            .reroute_orphans(&known, settings.routing.router().default_connector())
+            .await?;
+        if orphans > 0 {
+            tracing::warn!(
+                orphans,
+                "queued messages of connectors no longer configured go to the default route"
+            );
+        }
         if released > 0 {
             tracing::info!(
                 released,
@@ -92,7 +106,25 @@ impl Application {
             allow: self.settings.webhook.allow_cidrs.clone(),
         });
         let dispatcher = build_dispatcher(&self.settings, &store, &address_policy, &deliveries)?;
-        let workers = spawn_workers(&self.settings, &store, stored, &deliveries, &workers_stop);
+        let workers = TaskTracker::new();
+        let operators = operators::start(
+            &self.settings,
+            &operators::Context {
+                store: store.clone(),
+                deliveries: deliveries.clone(),
+                stop: workers_stop.clone(),
+                tracker: workers.clone(),
+            },
+        )?;
+        spawn_workers(
+            &workers,
+            &self.settings,
+            &store,
+            operators,
+            stored,
+            &deliveries,
+            &workers_stop,
+        );
         workers.spawn(dispatcher.run(workers_stop.clone()));
         let state = AppState {
             store: store.clone(),
@@ -102,6 +134,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
             address_policy,
             deliveries,
+            routes: Arc::new(self.settings.routing.router()),
         };
         tracing::info!(addr = %self.local_addr, "dlrgate listening");
         let served = axum::serve(self.listener, api::router(state))
@@ -155,23 +188,33 @@ fn build_dispatcher(
 }
 
 fn spawn_workers(
+    tracker: &TaskTracker,
     settings: &Settings,
     store: &Arc<dyn Store>,
+    operators: Vec<(String, Arc<dyn Operator>)>,
     stored: Arc<Notify>,
     deliveries: &Arc<Notify>,
     stop: &CancellationToken,
-) -> TaskTracker {
-    let tracker = TaskTracker::new();
+) {
     let reports = Arc::new(Notify::new());
-    let submitter = Submitter {
-        store: store.clone(),
-        tick: settings.workers.tick,
-        batch_size: settings.workers.batch_size,
-        sandbox_speed: settings.sandbox.speed,
-        wake: stored,
-        reports: reports.clone(),
-        deliveries: deliveries.clone(),
-    };
+    let mut wakers = Vec::new();
+    for (connector, operator) in operators {
+        let wake = Arc::new(Notify::new());
+        wakers.push(wake.clone());
+        let submitter = Submitter {
+            store: store.clone(),
+            connector,
+            operator,
+            tick: settings.workers.tick,
+            batch_size: settings.workers.batch_size,
+            wake,
+            reports: reports.clone(),
+            deliveries: deliveries.clone(),
+        };
+        tracker.spawn(submitter.run(stop.clone()));
+    }
+    // The intake wakes one Notify; every connector's submitter hears it.
+    tracker.spawn(fan_out(stored, wakers, stop.clone()));
     let applier = ReportApplier {
         store: store.clone(),
         tick: settings.workers.tick,
@@ -185,10 +228,17 @@ fn spawn_workers(
         interval: settings.retention.interval,
         batch_size: settings.retention.batch_size,
     };
-    tracker.spawn(submitter.run(stop.clone()));
     tracker.spawn(applier.run(stop.clone()));
     tracker.spawn(retention.run(stop.clone()));
-    tracker
+}
+
+async fn fan_out(from: Arc<Notify>, to: Vec<Arc<Notify>>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = from.notified() => to.iter().for_each(|wake| wake.notify_one()),
+        }
+    }
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {

@@ -45,6 +45,8 @@ pub struct AppState {
     pub address_policy: Arc<AddressPolicy>,
     /// Wakes the dispatcher after hooks are re-enabled or deliveries re-sent.
     pub deliveries: Arc<Notify>,
+    /// Picks each accepted message's connector.
+    pub routes: Arc<crate::domain::routing::Router>,
 }
 
 pub fn router(state: AppState) -> Router {

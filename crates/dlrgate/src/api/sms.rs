@@ -100,6 +100,10 @@ async fn store_messages(
                 flash: sms.flash,
                 ttl_minutes: sms.ttl_minutes,
                 send_at: sms.send_at,
+                connector: state
+                    .routes
+                    .route(&account.name, number.as_str())
+                    .to_owned(),
             }),
             Recipient::Invalid { .. } => None,
         })

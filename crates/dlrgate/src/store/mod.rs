@@ -61,8 +61,17 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         ids: &[MessageId],
     ) -> StoreResult<Vec<MessageId>>;
-    /// Queued messages whose send time has come, oldest first.
-    async fn due_messages(&self, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>>;
+    /// Queued messages of `connector` whose send time has come, oldest first.
+    async fn due_messages(
+        &self,
+        connector: &str,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueMessage>>;
+    /// Moves queued messages among `ids` to `connector` (a fallback route).
+    async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64>;
+    /// Moves queued messages whose connector is not in `known` to `to` (after a config change).
+    async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64>;
     /// Marks messages as handed to an operator, applies the reports the operator gave at once
     /// (ACCEPTED, REJECTED…) and stores the reports it scheduled for later.
     async fn record_submissions(
@@ -71,6 +80,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<StatusChange>>;
     /// Applies operator receipts through the status engine; every receipt is kept as an event.
     async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>>;
+    /// Applies receipts that name `connector`'s message ids; one whose id no part has yet is
+    /// parked until a submission stores it. One transaction: persist this before acknowledging.
+    async fn apply_operator_receipts(
+        &self,
+        connector: &str,
+        receipts: Vec<OperatorReceipt>,
+    ) -> StoreResult<OperatorReceiptsOutcome>;
     /// Applies the scheduled reports due at `now` and deletes them, in one transaction.
     async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>>;
     /// When the next scheduled report is due.
@@ -153,7 +169,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Housekeeping.
     /// Deletes up to `limit` messages (and their parts, events and scheduled reports) sent before
-    /// `cutoff`, except queued ones. Returns how many messages went.
+    /// `cutoff`, except queued ones, and parked receipts received before it. Returns how many
+    /// messages went.
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64>;
     async fn queue_depths(&self) -> StoreResult<QueueDepths>;
 }

@@ -1,6 +1,7 @@
 //! Plain data passed in and out of the `Store`. Times are unix milliseconds, money micro-units.
 
 use crate::domain::status::{DeliveryStatus, InternalState};
+use crate::store::StatusChange;
 
 pub type AccountId = i64;
 pub type MessageId = i64;
@@ -47,6 +48,8 @@ pub struct NewMessage {
     pub flash: bool,
     pub ttl_minutes: Option<u32>,
     pub send_at: i64,
+    /// The connector routing chose for it.
+    pub connector: String,
 }
 
 /// The messages of one API request: stored together or not at all.
@@ -78,6 +81,7 @@ pub struct DueMessage {
     pub parts: u32,
     pub flash: bool,
     pub ttl_minutes: Option<u32>,
+    pub send_at: i64,
 }
 
 /// What an operator did with a due message.
@@ -90,6 +94,29 @@ pub struct Submission {
     pub immediate: Vec<Receipt>,
     /// Reports the operator will give later (the sandbox's plan).
     pub scheduled: Vec<Receipt>,
+    /// The operator's message id of each part, as matching keys (`receipt::normalize_id`).
+    /// Receipts parked for these ids are applied in the same transaction.
+    pub operator_ids: Vec<(u32, String)>,
+}
+
+/// A receipt that names the operator's message id, not dlrgate's (SMPP, upstream HTTP).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperatorReceipt {
+    /// The matching key (`receipt::normalize_id`).
+    pub operator_id: String,
+    pub status: DeliveryStatus,
+    pub at: i64,
+    pub error_code: Option<String>,
+    pub raw: Option<String>,
+}
+
+/// What became of a batch of operator receipts; every one was stored either way.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorReceiptsOutcome {
+    pub changes: Vec<StatusChange>,
+    pub matched: usize,
+    /// Receipts no part matched yet; applied when a submission stores their id.
+    pub parked: usize,
 }
 
 /// One operator report on one part of a message. For scheduled reports `at` is the due time.
@@ -154,4 +181,5 @@ pub struct StatusEvent {
 pub struct QueueDepths {
     pub queued_messages: i64,
     pub scheduled_reports: i64,
+    pub parked_receipts: i64,
 }

@@ -86,8 +86,8 @@ async fn insert_message(
 ) -> StoreResult<MessageId> {
     let id: MessageId = sqlx::query(
         "INSERT INTO messages (account_id, recipient, sender, text, encoding, parts, price_micros, label,
-             foreign_id, udh, flash, ttl_minutes, created_at, send_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued') RETURNING id",
+             foreign_id, udh, flash, ttl_minutes, created_at, send_at, state, connector)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING id",
     )
     .bind(account)
     .bind(&message.recipient)
@@ -103,6 +103,7 @@ async fn insert_message(
     .bind(message.ttl_minutes.map(i64::from))
     .bind(created_at)
     .bind(message.send_at)
+    .bind(&message.connector)
     .fetch_one(&mut *conn)
     .await
     .and_then(|row| row.try_get(0))
@@ -151,11 +152,17 @@ pub async fn cancel(
     Ok(cancelled)
 }
 
-pub async fn due(writer: &SqlitePool, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>> {
+pub async fn due(
+    writer: &SqlitePool,
+    connector: &str,
+    now: i64,
+    limit: u32,
+) -> StoreResult<Vec<DueMessage>> {
     let rows = sqlx::query(
-        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes FROM messages
-         WHERE state = 'queued' AND send_at <= ? ORDER BY send_at, id LIMIT ?",
+        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at FROM messages
+         WHERE state = 'queued' AND connector = ? AND send_at <= ? ORDER BY send_at, id LIMIT ?",
     )
+    .bind(connector)
     .bind(now)
     .bind(i64::from(limit))
     .fetch_all(writer)
@@ -174,6 +181,7 @@ pub async fn due(writer: &SqlitePool, now: i64, limit: u32) -> StoreResult<Vec<D
                 parts: u32::try_from(parts).unwrap_or(1),
                 flash: row.try_get("flash").map_err(map_err)?,
                 ttl_minutes: ttl.and_then(|t| u32::try_from(t).ok()),
+                send_at: row.try_get("send_at").map_err(map_err)?,
             })
         })
         .collect()

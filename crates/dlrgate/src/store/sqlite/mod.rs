@@ -7,6 +7,7 @@ mod accounts;
 mod attempts;
 mod hooks;
 mod messages;
+mod operators;
 mod reports;
 mod rows;
 
@@ -133,8 +134,19 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<MessageId>> {
         messages::cancel(&self.writer, account, ids).await
     }
-    async fn due_messages(&self, now: i64, limit: u32) -> StoreResult<Vec<DueMessage>> {
-        messages::due(&self.writer, now, limit).await
+    async fn due_messages(
+        &self,
+        connector: &str,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueMessage>> {
+        messages::due(&self.writer, connector, now, limit).await
+    }
+    async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64> {
+        operators::reroute(&self.writer, ids, connector).await
+    }
+    async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64> {
+        operators::reroute_orphans(&self.writer, known, to).await
     }
     async fn record_submissions(
         &self,
@@ -144,6 +156,14 @@ impl Store for SqliteStore {
     }
     async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>> {
         reports::apply_receipts(&self.writer, receipts).await
+    }
+    async fn apply_operator_receipts(
+        &self,
+        connector: &str,
+        receipts: Vec<OperatorReceipt>,
+    ) -> StoreResult<OperatorReceiptsOutcome> {
+        let now = crate::workers::now_millis();
+        operators::apply_operator_receipts(&self.writer, connector, receipts, now).await
     }
     async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
         reports::apply_due(&self.writer, now, limit).await

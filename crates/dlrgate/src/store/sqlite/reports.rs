@@ -39,6 +39,7 @@ pub async fn record_submissions(
     for receipt in submissions.iter().flat_map(|s| &s.immediate) {
         changes.extend(apply_one(&mut tx, receipt).await?);
     }
+    changes.extend(super::operators::store_ids_and_unpark(&mut tx, &submissions).await?);
     let scheduled: Vec<&Receipt> = submissions.iter().flat_map(|s| &s.scheduled).collect();
     insert_many(
         &mut tx,
@@ -108,7 +109,7 @@ pub async fn apply_receipts(
 
 /// Runs one receipt through the status engine, records it as an event and updates the part and,
 /// when its aggregated status changes, the message.
-async fn apply_one(
+pub(super) async fn apply_one(
     conn: &mut SqliteConnection,
     receipt: &Receipt,
 ) -> StoreResult<Option<StatusChange>> {
@@ -395,13 +396,19 @@ pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<
     .execute(&mut *tx)
     .await
     .map_err(map_err)?;
+    sqlx::query("DELETE FROM parked_receipts WHERE received_at < ?")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
     tx.commit().await.map_err(map_err)?;
     Ok(done.rows_affected())
 }
 
 pub async fn queue_depths(reader: &SqlitePool) -> StoreResult<QueueDepths> {
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued'), (SELECT COUNT(*) FROM scheduled_reports)",
+        "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued'), (SELECT COUNT(*) FROM scheduled_reports),
+                (SELECT COUNT(*) FROM parked_receipts)",
     )
     .fetch_one(reader)
     .await
@@ -409,5 +416,6 @@ pub async fn queue_depths(reader: &SqlitePool) -> StoreResult<QueueDepths> {
     Ok(QueueDepths {
         queued_messages: row.try_get(0).map_err(map_err)?,
         scheduled_reports: row.try_get(1).map_err(map_err)?,
+        parked_receipts: row.try_get(2).map_err(map_err)?,
     })
 }

@@ -76,6 +76,7 @@ pub fn sms(recipient: &str) -> NewMessage {
         flash: false,
         ttl_minutes: None,
         send_at: T0,
+        connector: "sandbox".to_owned(),
     }
 }
 
@@ -135,6 +136,7 @@ pub async fn hand_over(
         at,
         immediate,
         scheduled,
+        operator_ids: Vec::new(),
     };
     store.record_submissions(vec![submission]).await.unwrap()
 }

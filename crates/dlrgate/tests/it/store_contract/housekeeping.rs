@@ -66,7 +66,7 @@ pub async fn purge_deletes_old_finished_messages_with_their_history(store: &dyn 
     assert_eq!(late, vec![]);
     assert_eq!(store.events(tenant.id(), awaiting).await.unwrap(), vec![]);
     // The queued and the new message are untouched.
-    let due = store.due_messages(i64::MAX, 100).await.unwrap();
+    let due = store.due_messages("sandbox", i64::MAX, 100).await.unwrap();
     assert_eq!(due.iter().map(|m| m.id).collect::<Vec<_>>(), vec![queued]);
     assert_eq!(
         view(store, tenant.id(), new).await.unwrap().status,
@@ -158,14 +158,16 @@ pub async fn queue_depths_count_queued_messages_and_scheduled_reports(store: &dy
         during,
         QueueDepths {
             queued_messages: 2,
-            scheduled_reports: 2
+            scheduled_reports: 2,
+            parked_receipts: 0
         }
     );
     assert_eq!(
         after_one_report,
         QueueDepths {
             queued_messages: 2,
-            scheduled_reports: 1
+            scheduled_reports: 1,
+            parked_receipts: 0
         }
     );
 }

@@ -39,14 +39,18 @@ pub async fn recorded_submission_is_processed_with_immediate_and_scheduled_repor
         (message.status, message.status_at),
         (Some(Accepted), Some(T0 + 5))
     );
-    assert_eq!(store.due_messages(i64::MAX, 100).await.unwrap(), vec![]);
+    assert_eq!(
+        store.due_messages("sandbox", i64::MAX, 100).await.unwrap(),
+        vec![]
+    );
     assert_eq!(store.next_report_due().await.unwrap(), Some(T0 + 100));
     let depths = store.queue_depths().await.unwrap();
     assert_eq!(
         depths,
         QueueDepths {
             queued_messages: 0,
-            scheduled_reports: 2
+            scheduled_reports: 2,
+            parked_receipts: 0
         }
     );
     let events = store.events(tenant.id(), id).await.unwrap();

@@ -164,7 +164,10 @@ pub async fn insufficient_balance_stores_nothing_and_keeps_the_balance(store: &d
         store.journal(tenant.id(), &everything()).await.unwrap(),
         vec![]
     );
-    let due = store.due_messages(i64::MAX, 1_000).await.unwrap();
+    let due = store
+        .due_messages("sandbox", i64::MAX, 1_000)
+        .await
+        .unwrap();
     assert!(due.iter().all(|m| m.account_id != tenant.id()), "{due:?}");
     // Exactly the balance is enough.
     let exact = submit(store, tenant.id(), T0, vec![priced("491700000003", 500)]).await;
@@ -265,9 +268,9 @@ pub async fn due_messages_respects_send_time_state_and_limit(store: &dyn Store) 
         .unwrap();
 
     // Act
-    let due = store.due_messages(T0 + 40, 100).await.unwrap();
-    let first = store.due_messages(T0 + 40, 1).await.unwrap();
-    let before = store.due_messages(T0 + 9, 100).await.unwrap();
+    let due = store.due_messages("sandbox", T0 + 40, 100).await.unwrap();
+    let first = store.due_messages("sandbox", T0 + 40, 1).await.unwrap();
+    let before = store.due_messages("sandbox", T0 + 9, 100).await.unwrap();
 
     // Assert: by send time, without the processed, cancelled and future ones.
     let due_ids: Vec<_> = due.iter().map(|m| m.id).collect();
@@ -283,12 +286,16 @@ pub async fn due_messages_respects_send_time_state_and_limit(store: &dyn Store) 
             parts: 1,
             flash: true,
             ttl_minutes: Some(90),
+            send_at: T0 + 10,
         }
     );
     assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
     assert_eq!(before, vec![]);
     // Due messages stay queued until an operator has them.
-    assert_eq!(store.due_messages(T0 + 40, 100).await.unwrap(), due);
+    assert_eq!(
+        store.due_messages("sandbox", T0 + 40, 100).await.unwrap(),
+        due
+    );
 }
 
 pub async fn cancel_scheduled_cancels_only_own_queued_messages_and_refunds_once(store: &dyn Store) {
@@ -347,7 +354,7 @@ pub async fn cancel_scheduled_cancels_only_own_queued_messages_and_refunds_once(
     assert_eq!(journal.iter().map(|v| v.id).collect::<Vec<_>>(), vec![sent]);
     assert_eq!(report_effects(store, alice.id(), sent).await.len(), 1);
     let due: Vec<_> = store
-        .due_messages(i64::MAX, 1_000)
+        .due_messages("sandbox", i64::MAX, 1_000)
         .await
         .unwrap()
         .into_iter()
