@@ -51,6 +51,11 @@ macro_rules! store_contract_tests {
             housekeeping::purge_works_in_bounded_batches_and_keeps_queued_messages,
             housekeeping::purge_keeps_a_message_for_the_retention_period_from_its_send_time,
             housekeeping::queue_depths_count_queued_messages_and_scheduled_reports,
+            operators::operator_receipt_matches_its_part_on_its_connector_only,
+            operators::receipt_before_its_submission_is_parked_then_applied_in_order,
+            operators::duplicate_operator_receipt_is_kept_and_changes_nothing,
+            operators::due_messages_and_reroutes_go_by_connector,
+            operators::purge_deletes_receipts_parked_before_the_cutoff,
         }
     };
     (@each $open:path; $($module:ident :: $name:ident),+ $(,)?) => {
@@ -68,6 +73,7 @@ macro_rules! store_contract_tests {
 mod accounts;
 mod fixtures;
 mod housekeeping;
+mod operators;
 mod queries;
 mod receipts;
 mod sqlite;
