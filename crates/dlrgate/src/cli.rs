@@ -43,6 +43,8 @@ pub enum Command {
     Key(KeyCommand),
     /// Load-test a fresh in-process dlrgate over loopback HTTP and print the figures as JSON.
     Bench(crate::bench::BenchArgs),
+    /// Run an SMSC simulator (SMPP 3.4 server with delivery receipts) until Ctrl-C.
+    SmscSim(crate::smsc_sim::SimArgs),
     /// Print the effective settings and exit.
     CheckConfig {
         #[command(flatten)]
@@ -139,6 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::bench::run(args).await
         }
         Command::Key(command) => key(command).await,
+        Command::SmscSim(args) => crate::smsc_sim::run(args).await,
     }
 }
 
