@@ -11,12 +11,19 @@
 //! * [`SmppError`]: everything that can go wrong while framing or decoding.
 //!
 //! * [`framed`]: [`SmppCodec`] for `tokio_util::codec::Framed`, the base of sessions and servers.
+//! * [`client`]: the supervised async ESME ([`Client`], [`ClientHandle`]): bind, window, enquire_link,
+//!   unbind, reconnection with back-off, and inbound `deliver_sm`/`data_sm` with a [`Responder`].
 
+pub mod client;
 pub mod codec;
 mod error;
 pub mod framed;
 pub mod pdu;
 
+pub use client::{
+    BindMode, Client, ClientConfig, ClientHandle, Inbound, InboundRequest, LinkState, Responder,
+    SubmitError, SubmitResponse, command_status,
+};
 pub use error::{BodyError, SmppError};
 pub use framed::{Frame, FrameError, SmppCodec};
 pub use pdu::{
