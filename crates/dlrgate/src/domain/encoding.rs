@@ -4,20 +4,20 @@
 
 /// Characters of the GSM 03.38 default alphabet (one septet each).
 /// The escape code 0x1B itself is not a character and is left out.
-const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+pub(crate) const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
 ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 
 /// Characters of the GSM 03.38 extension table, sent as ESC + code (two septets).
-const GSM_EXTENSION: &str = "\u{0C}^{}\\[~]|€";
+pub(crate) const GSM_EXTENSION: &str = "\u{0C}^{}\\[~]|€";
 
 /// Septets available in a single (non-concatenated) GSM 7-bit SMS.
-const GSM_SINGLE: u32 = 160;
+pub(crate) const GSM_SINGLE: u32 = 160;
 /// Septets available per part once a concatenation UDH is present.
-const GSM_PER_PART: u32 = 153;
+pub(crate) const GSM_PER_PART: u32 = 153;
 /// UTF-16 code units available in a single UCS-2 SMS.
-const UCS2_SINGLE: u32 = 70;
+pub(crate) const UCS2_SINGLE: u32 = 70;
 /// UTF-16 code units available per part once a concatenation UDH is present.
-const UCS2_PER_PART: u32 = 67;
+pub(crate) const UCS2_PER_PART: u32 = 67;
 /// Octets available for UDH + payload in one 8-bit binary SMS.
 const BINARY_OCTETS: usize = 140;
 
