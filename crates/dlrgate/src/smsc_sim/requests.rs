@@ -249,7 +249,7 @@ impl Session {
         let config = &self.shared.config;
         if config
             .throttle_every
-            .is_some_and(|every| self.submits_seen % every == 0)
+            .is_some_and(|every| self.submits_seen.is_multiple_of(every))
         {
             return status::ESME_RTHROTTLED;
         }
