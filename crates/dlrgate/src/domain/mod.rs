@@ -12,6 +12,7 @@ pub mod params;
 pub mod receipt;
 pub mod routing;
 pub mod sandbox;
+pub mod segment;
 pub mod signature;
 pub mod status;
 pub mod timefmt;

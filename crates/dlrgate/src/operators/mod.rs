@@ -6,8 +6,10 @@
 //! transaction. Receipts that come later (SMPP `deliver_sm`, HTTP callbacks) go through
 //! `Store::apply_operator_receipts`, which parks those that arrive before their submit answer.
 
+pub mod rate;
 pub mod sandbox;
 pub mod settings;
+pub mod smpp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,8 +74,8 @@ pub fn start(
             ConnectorSettings::Sandbox { name } if name == SANDBOX => continue,
             ConnectorSettings::Sandbox { name } => sandbox(name),
             ConnectorSettings::Http(_) => continue,
-            ConnectorSettings::Smpp(_) | ConnectorSettings::Kannel(_) => {
-                let _ = context;
+            ConnectorSettings::Smpp(s) => smpp::start(s.clone(), context),
+            ConnectorSettings::Kannel(_) => {
                 anyhow::bail!(
                     "connector {:?}: this type is not supported yet",
                     connector.name()

@@ -8,4 +8,5 @@ pub mod hooks;
 pub mod hooks_api;
 pub mod receiver;
 pub mod sms;
+pub mod smpp_route;
 pub mod smsc_peer;
