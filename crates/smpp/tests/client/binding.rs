@@ -164,3 +164,44 @@ async fn shutdown_finishes_when_the_smsc_never_answers_unbind() {
     );
     assert_eq!(*client.state().borrow(), LinkState::Closed);
 }
+
+#[tokio::test]
+async fn shutdown_while_the_bind_is_unanswered_closes_without_waiting_for_it() {
+    let smsc = FakeSmsc::start().await;
+    let (client, _inbound) = Client::spawn(config(&smsc));
+    let mut peer = smsc.accept().await;
+    let _bind = peer.recv().await;
+
+    tokio::time::timeout(crate::fake_smsc::DEADLINE, client.shutdown())
+        .await
+        .expect("shutdown did not finish");
+
+    assert_eq!(*client.state().borrow(), LinkState::Closed);
+    assert!(peer.closed().await.is_empty());
+}
+
+#[tokio::test]
+async fn dropping_every_handle_unbinds_and_stops_the_client() {
+    let smsc = FakeSmsc::start().await;
+    let (client, _inbound, mut peer) = bound_client(&smsc, config(&smsc)).await;
+    let mut state = client.state();
+
+    drop(client);
+    let unbind = peer.recv().await;
+    peer.send(Pdu::UnbindResp {
+        sequence_number: unbind.sequence_number(),
+        command_status: 0,
+    })
+    .await;
+
+    assert!(matches!(unbind, Pdu::Unbind { .. }), "{unbind:?}");
+    assert!(peer.closed().await.is_empty());
+    // An error from `wait_for` means the supervisor is gone; its last word is still readable.
+    let _ = tokio::time::timeout(
+        crate::fake_smsc::DEADLINE,
+        state.wait_for(|state| *state == LinkState::Closed),
+    )
+    .await
+    .expect("not closed in time");
+    assert_eq!(*state.borrow(), LinkState::Closed);
+}

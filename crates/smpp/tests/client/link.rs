@@ -33,7 +33,7 @@ async fn idle_link_sends_enquire_link_and_a_silent_peer_makes_the_client_reconne
         &smsc,
         ClientConfig {
             enquire_link_interval: Duration::from_millis(30),
-            response_timeout: Duration::from_millis(100),
+            response_timeout: Duration::from_millis(400),
             // Long enough that the Down state is still visible when the test looks.
             reconnect_min: Duration::from_millis(500),
             reconnect_max: Duration::from_millis(500),
