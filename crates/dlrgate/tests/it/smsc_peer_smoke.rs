@@ -1,1 +1,516 @@
-//! Smoke tests of the npm SMSC peer helper. Work in progress.
+//! Smoke tests of the npm SMSC peer (`tests/smpp/smsc-peer.mjs`) and its driver
+//! ([`crate::helpers::smsc_peer`]), with a bare ESME written here on the workspace `smpp` crate's
+//! codec, so each test sees exactly the PDUs the peer sends. Loopback only; every wait has a deadline.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use smpp::{Bind, DeliverSmResp, Frame, Pdu, SmppCodec, SubmitSm, Tlvs};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+use crate::helpers::smsc_peer::{Receipt, SmscPeer};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// A hand-driven ESME: one TCP connection, PDUs in and out, nothing automatic.
+struct Esme {
+    framed: Framed<TcpStream, SmppCodec>,
+    sequence: u32,
+}
+
+#[derive(Clone, Copy)]
+enum BindAs {
+    Transceiver,
+    Transmitter,
+    Receiver,
+}
+
+impl Esme {
+    async fn connect(peer: &SmscPeer) -> Self {
+        let stream = TcpStream::connect(peer.smpp_addr())
+            .await
+            .expect("the peer accepts TCP");
+        Self {
+            framed: Framed::new(stream, SmppCodec),
+            sequence: 0,
+        }
+    }
+
+    /// Connects and binds as a transceiver with any credentials (the peer's default accepts them).
+    async fn bound(peer: &SmscPeer) -> Self {
+        let mut esme = Self::connect(peer).await;
+        assert_eq!(esme.bind(BindAs::Transceiver, "dlrgate", "secret").await, 0);
+        esme
+    }
+
+    fn next_sequence(&mut self) -> u32 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    async fn send(&mut self, pdu: Pdu) {
+        self.framed.send(pdu).await.expect("the PDU is written");
+    }
+
+    /// The next PDU, or `None` when the peer closed the connection. Panics at the deadline.
+    async fn recv(&mut self) -> Option<Pdu> {
+        let next = tokio::time::timeout(DEADLINE, self.framed.next())
+            .await
+            .expect("a PDU or a close within the deadline");
+        match next {
+            None | Some(Err(_)) => None,
+            Some(Ok(Frame::Pdu(pdu))) => Some(pdu),
+            Some(Ok(Frame::Malformed { reason, .. })) => {
+                panic!("malformed PDU from the peer: {reason}")
+            }
+        }
+    }
+
+    async fn recv_some(&mut self) -> Pdu {
+        self.recv()
+            .await
+            .expect("the peer keeps the connection open")
+    }
+
+    /// Binds and returns the bind_resp's command_status.
+    async fn bind(&mut self, how: BindAs, system_id: &str, password: &str) -> u32 {
+        let sequence_number = self.next_sequence();
+        let body = Bind {
+            system_id: system_id.into(),
+            password: password.into(),
+            interface_version: 0x34,
+            ..Bind::default()
+        };
+        self.send(match how {
+            BindAs::Transceiver => Pdu::BindTransceiver {
+                sequence_number,
+                body,
+            },
+            BindAs::Transmitter => Pdu::BindTransmitter {
+                sequence_number,
+                body,
+            },
+            BindAs::Receiver => Pdu::BindReceiver {
+                sequence_number,
+                body,
+            },
+        })
+        .await;
+        match self.recv_some().await {
+            Pdu::BindTransceiverResp {
+                sequence_number: s,
+                command_status,
+                ..
+            }
+            | Pdu::BindTransmitterResp {
+                sequence_number: s,
+                command_status,
+                ..
+            }
+            | Pdu::BindReceiverResp {
+                sequence_number: s,
+                command_status,
+                ..
+            } => {
+                assert_eq!(s, sequence_number);
+                command_status
+            }
+            other => panic!("expected a bind_resp, got {other:?}"),
+        }
+    }
+
+    /// Sends a submit_sm asking for a final receipt; returns its sequence_number.
+    async fn submit(&mut self, text: &str, registered_delivery: u8) -> u32 {
+        let sequence_number = self.next_sequence();
+        self.send(Pdu::SubmitSm {
+            sequence_number,
+            body: SubmitSm {
+                source_addr_ton: 5,
+                source_addr: "dlrgate".into(),
+                dest_addr_ton: 1,
+                dest_addr_npi: 1,
+                destination_addr: "491701234567".into(),
+                registered_delivery,
+                short_message: text.as_bytes().to_vec().into(),
+                ..SubmitSm::default()
+            },
+        })
+        .await;
+        sequence_number
+    }
+
+    /// Reads until the submit_sm_resp for `sequence_number`; returns (status, message_id).
+    async fn submit_resp(&mut self, sequence_number: u32) -> (u32, String) {
+        match self.recv_some().await {
+            Pdu::SubmitSmResp {
+                sequence_number: s,
+                command_status,
+                body,
+            } => {
+                assert_eq!(s, sequence_number);
+                (command_status, body.message_id.to_string())
+            }
+            other => panic!("expected submit_sm_resp, got {other:?}"),
+        }
+    }
+
+    async fn submit_and_wait(&mut self, text: &str) -> (u32, String) {
+        let sequence_number = self.submit(text, 0x01).await;
+        self.submit_resp(sequence_number).await
+    }
+
+    /// Reads the next deliver_sm, answers it with `status`, returns (esm_class, tlvs, text).
+    async fn receipt(&mut self, status: u32) -> (u8, Tlvs, String) {
+        match self.recv_some().await {
+            Pdu::DeliverSm {
+                sequence_number,
+                body,
+            } => {
+                self.send(Pdu::DeliverSmResp {
+                    sequence_number,
+                    command_status: status,
+                    body: DeliverSmResp::default(),
+                })
+                .await;
+                let text = String::from_utf8_lossy(&body.short_message).into_owned();
+                (body.esm_class, body.tlvs, text)
+            }
+            other => panic!("expected deliver_sm, got {other:?}"),
+        }
+    }
+}
+
+fn receipted_id(tlvs: &Tlvs) -> String {
+    String::from_utf8_lossy(tlvs.receipted_message_id().expect("receipted_message_id")).into_owned()
+}
+
+#[tokio::test]
+async fn bind_checks_system_id_and_password() {
+    let peer = SmscPeer::start_with(json!({"system_id": "dlrgate", "password": "secret"})).await;
+
+    let mut wrong_password = Esme::connect(&peer).await;
+    assert_eq!(
+        wrong_password
+            .bind(BindAs::Transceiver, "dlrgate", "nope")
+            .await,
+        0x0E
+    );
+    let mut wrong_system = Esme::connect(&peer).await;
+    assert_eq!(
+        wrong_system
+            .bind(BindAs::Transmitter, "other", "secret")
+            .await,
+        0x0F
+    );
+    let mut right = Esme::connect(&peer).await;
+    assert_eq!(right.bind(BindAs::Receiver, "dlrgate", "secret").await, 0);
+
+    let binds = peer.wait_bound(1, DEADLINE).await;
+    assert_eq!(binds.len(), 3);
+    assert_eq!(binds[0].bind_status, Some(0x0E));
+    assert!(!binds[0].bound);
+    assert_eq!(binds[1].command.as_deref(), Some("bind_transmitter"));
+    assert_eq!(binds[1].bind_status, Some(0x0F));
+    assert_eq!(binds[2].command.as_deref(), Some("bind_receiver"));
+    assert_eq!(binds[2].mode.as_deref(), Some("rx"));
+    assert_eq!(binds[2].system_id.as_deref(), Some("dlrgate"));
+    assert_eq!(binds[2].interface_version, Some(0x34));
+    assert!(binds[2].bound);
+}
+
+#[tokio::test]
+async fn submits_get_ids_in_the_configured_format_and_are_recorded() {
+    let peer = SmscPeer::start().await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let (status, hex_id) = esme.submit_and_wait("hello hex").await;
+    assert_eq!(status, 0);
+    assert!(
+        !hex_id.is_empty() && hex_id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{hex_id}"
+    );
+
+    peer.config(json!({"submit_id_format": "decimal"})).await;
+    let (_, decimal_id) = esme.submit_and_wait("hello decimal").await;
+    assert!(
+        decimal_id.chars().all(|c| c.is_ascii_digit()),
+        "{decimal_id}"
+    );
+
+    peer.config(json!({"submit_id_format": "uuid"})).await;
+    let (_, uuid_id) = esme.submit_and_wait("hello uuid").await;
+    assert_eq!(uuid_id.len(), 36, "{uuid_id}");
+    assert_eq!(uuid_id.matches('-').count(), 4, "{uuid_id}");
+
+    let submits = peer.wait_submits(3, DEADLINE).await;
+    let ids: Vec<_> = submits.iter().map(|s| s.message_id.clone()).collect();
+    assert_eq!(ids, [Some(hex_id), Some(decimal_id), Some(uuid_id)]);
+    let first = &submits[0];
+    assert_eq!(first.command, "submit_sm");
+    assert_eq!(first.command_status, Some(0));
+    assert_eq!(first.source_addr, "dlrgate");
+    assert_eq!(first.source_addr_ton, 5);
+    assert_eq!(first.destination_addr, "491701234567");
+    assert_eq!((first.dest_addr_ton, first.dest_addr_npi), (1, 1));
+    assert_eq!(first.registered_delivery, 0x01);
+    assert_eq!(first.short_message(), b"hello hex");
+    assert_eq!(first.text, "hello hex");
+    assert_eq!(first.session, submits[2].session);
+}
+
+#[tokio::test]
+async fn auto_receipt_carries_tlvs_and_appendix_b_text() {
+    let peer = SmscPeer::start_with(json!({
+        "auto_receipt": {"stat": "UNDELIV", "message_state": 5, "err": "001"},
+    }))
+    .await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let (status, id) = esme
+        .submit_and_wait("a text longer than twenty characters")
+        .await;
+    assert_eq!(status, 0);
+    let (esm_class, tlvs, text) = esme.receipt(0).await;
+    assert_eq!(esm_class & 0x3C, 0x04);
+    assert_eq!(receipted_id(&tlvs), id);
+    assert_eq!(tlvs.message_state(), Some(5));
+    assert!(
+        text.starts_with(&format!("id:{id} sub:001 dlvrd:000 submit date:")),
+        "{text}"
+    );
+    assert!(
+        text.contains(" stat:UNDELIV err:001 text:a text longer than t"),
+        "{text}"
+    );
+    let date = text
+        .split("done date:")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a done date");
+    assert_eq!(date.len(), 10, "YYMMDDhhmm: {text}");
+
+    let delivered = peer.wait_delivered_answered(1, DEADLINE).await;
+    assert_eq!(delivered[0].kind, "auto");
+    assert_eq!(delivered[0].id, id);
+    assert_eq!(delivered[0].command_status, Some(0));
+}
+
+#[tokio::test]
+async fn receipt_ids_can_be_in_the_other_format_with_intermediate_and_duplicates() {
+    let peer = SmscPeer::start_with(json!({
+        "submit_id_format": "hex",
+        "auto_receipt": {"id_format": "decimal", "text": false},
+        "intermediate": true,
+        "duplicates": 1,
+    }))
+    .await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let sequence_number = esme.submit("with intermediate", 0x11).await;
+    let (_, hex_id) = esme.submit_resp(sequence_number).await;
+    let decimal = u64::from_str_radix(&hex_id, 16)
+        .expect("a hex id")
+        .to_string();
+
+    let (esm_class, tlvs, _) = esme.receipt(0).await;
+    assert_eq!(esm_class, 0x20);
+    assert_eq!(tlvs.message_state(), Some(1));
+    for _ in 0..2 {
+        let (esm_class, tlvs, text) = esme.receipt(0).await;
+        assert_eq!(esm_class, 0x04);
+        assert_eq!(receipted_id(&tlvs), decimal);
+        assert_eq!(tlvs.message_state(), Some(2));
+        assert!(text.is_empty(), "TLVs only: {text:?}");
+    }
+    let kinds: Vec<_> = peer
+        .wait_delivered_answered(3, DEADLINE)
+        .await
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(kinds, ["intermediate", "auto", "duplicate"]);
+}
+
+#[tokio::test]
+async fn receipt_can_come_before_the_submit_response() {
+    let peer = SmscPeer::start_with(json!({
+        "auto_receipt": {"stat": "DELIVRD", "message_state": 2},
+        "receipt_before_response": true,
+    }))
+    .await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let sequence_number = esme.submit("early", 0x01).await;
+    let (_, tlvs, text) = esme.receipt(0).await;
+    let early_id = receipted_id(&tlvs);
+    assert!(text.contains("stat:DELIVRD"), "{text}");
+    let (status, id) = esme.submit_resp(sequence_number).await;
+    assert_eq!(status, 0);
+    assert_eq!(early_id, id);
+}
+
+#[tokio::test]
+async fn throttle_and_error_answers_count_down() {
+    let peer = SmscPeer::start_with(json!({
+        "throttle_next": 2,
+        "error_next": {"count": 1, "status": 0x0B},
+    }))
+    .await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let (status, id) = esme.submit_and_wait(&format!("try {n}")).await;
+        assert_eq!(id.is_empty(), status != 0);
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [0x58, 0x58, 0x0B, 0]);
+
+    let submits = peer.wait_submits(4, DEADLINE).await;
+    let recorded: Vec<_> = submits.iter().map(|s| s.command_status).collect();
+    assert_eq!(recorded, [Some(0x58), Some(0x58), Some(0x0B), Some(0)]);
+    assert!(submits[..3].iter().all(|s| s.message_id.is_none()));
+    assert!(submits[3].message_id.is_some());
+}
+
+#[tokio::test]
+async fn deliver_via_data_sm_with_network_error_code() {
+    let peer = SmscPeer::start().await;
+    let mut esme = Esme::bound(&peer).await;
+    let session = peer.wait_bound(1, DEADLINE).await[0].session;
+
+    let outcome = peer
+        .deliver(
+            &Receipt::new("168F")
+                .state("UNDELIV", 5)
+                .err("001")
+                .network_error(3, 1)
+                .via_data_sm(),
+        )
+        .await;
+    assert!(!outcome.queued);
+    assert_eq!(outcome.session, Some(session));
+
+    match esme.recv_some().await {
+        Pdu::DataSm {
+            sequence_number,
+            body,
+        } => {
+            assert_eq!(Some(sequence_number), outcome.sequence_number);
+            assert_eq!(body.esm_class, 0x04);
+            assert_eq!(receipted_id(&body.tlvs), "168F");
+            assert_eq!(body.tlvs.message_state(), Some(5));
+            let nec = body.tlvs.network_error_code().expect("network_error_code");
+            assert_eq!((nec.network_type, nec.error_code), (3, 1));
+            let text =
+                String::from_utf8_lossy(body.tlvs.message_payload().expect("payload")).into_owned();
+            assert!(text.starts_with("id:168F sub:001 dlvrd:000"), "{text}");
+            assert!(text.contains("stat:UNDELIV err:001"), "{text}");
+            esme.send(Pdu::DataSmResp {
+                sequence_number,
+                command_status: 0x64,
+                body: DeliverSmResp::default(),
+            })
+            .await;
+        }
+        other => panic!("expected data_sm, got {other:?}"),
+    }
+    let delivered = peer.wait_delivered_answered(1, DEADLINE).await;
+    assert_eq!(delivered[0].via, "data_sm");
+    assert_eq!(delivered[0].command_status, Some(0x64));
+}
+
+#[tokio::test]
+async fn held_receipts_go_out_on_release_and_queued_ones_on_bind() {
+    let peer = SmscPeer::start_with(json!({
+        "auto_receipt": {"stat": "DELIVRD", "message_state": 2},
+        "hold_receipts": true,
+    }))
+    .await;
+    let mut esme = Esme::connect(&peer).await;
+    assert_eq!(esme.bind(BindAs::Transmitter, "dlrgate", "secret").await, 0);
+    let (_, id) = esme.submit_and_wait("held").await;
+
+    let pending = peer.pending().await;
+    assert_eq!((pending.held.len(), pending.queued.len()), (1, 0));
+    assert!(peer.delivered().await.is_empty());
+
+    // Released while only a transmitter is bound: the receipt waits for an RX/TRX bind.
+    let outcomes = peer.release().await;
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].queued);
+    assert_eq!(peer.pending().await.queued.len(), 1);
+
+    let mut receiver = Esme::connect(&peer).await;
+    assert_eq!(
+        receiver.bind(BindAs::Receiver, "dlrgate", "secret").await,
+        0
+    );
+    let (_, tlvs, _) = receiver.receipt(0).await;
+    assert_eq!(receipted_id(&tlvs), id);
+    let delivered = peer.wait_delivered_answered(1, DEADLINE).await;
+    let receiver_session = peer.binds().await[1].session;
+    assert_eq!(delivered[0].session, receiver_session);
+}
+
+#[tokio::test]
+async fn drop_closes_connections_and_drop_after_submits_too() {
+    let peer = SmscPeer::start().await;
+    let mut esme = Esme::bound(&peer).await;
+    peer.wait_bound(1, DEADLINE).await;
+
+    assert_eq!(peer.drop_connections().await.len(), 1);
+    assert!(esme.recv().await.is_none(), "the peer closed the link");
+    peer.wait_binds("the session closed", DEADLINE, |b| b[0].closed)
+        .await;
+
+    peer.config(json!({"drop_after_submits": 2})).await;
+    let mut esme = Esme::bound(&peer).await;
+    assert_eq!(esme.submit_and_wait("one").await.0, 0);
+    assert_eq!(esme.submit_and_wait("two").await.0, 0);
+    assert!(
+        esme.recv().await.is_none(),
+        "closed after the second submit"
+    );
+    assert!(peer.current_config().await["drop_after_submits"].is_null());
+}
+
+#[tokio::test]
+async fn peer_enquire_link_is_recorded_when_answered() {
+    let peer = SmscPeer::start().await;
+    let mut esme = Esme::bound(&peer).await;
+    let session = peer.wait_bound(1, DEADLINE).await[0].session;
+
+    assert_eq!(peer.enquire_link().await, [session]);
+    match esme.recv_some().await {
+        Pdu::EnquireLink { sequence_number } => {
+            esme.send(Pdu::EnquireLinkResp {
+                sequence_number,
+                command_status: 0,
+            })
+            .await;
+        }
+        other => panic!("expected enquire_link, got {other:?}"),
+    }
+    peer.wait_binds("an answered enquire_link", DEADLINE, |b| {
+        b[0].enquire_link_answered == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_response_next_swallows_submits() {
+    let peer = SmscPeer::start_with(json!({"no_response_next": 1})).await;
+    let mut esme = Esme::bound(&peer).await;
+
+    let swallowed = esme.submit("lost", 0x01).await;
+    let (status, _) = esme.submit_and_wait("answered").await;
+    assert_eq!(status, 0);
+    let submits = peer.wait_submits(2, DEADLINE).await;
+    assert_eq!(submits[0].sequence_number, swallowed);
+    assert!(!submits[0].answered);
+    assert_eq!(submits[0].command_status, None);
+    assert!(submits[1].answered);
+}
