@@ -124,17 +124,9 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         handle.local_addr(),
         args.system_id
     );
-    let shutdown = handle.shutdown_token();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        shutdown.cancel();
-    });
-    let stats = {
-        let token = handle.shutdown_token();
-        token.cancelled().await;
-        handle.stats()
-    };
-    handle.stopped().await;
+    wait_for_signal().await;
+    let stats = handle.stats();
+    handle.shutdown().await;
     tracing::info!(?stats, "smsc-sim: stopped");
     Ok(())
 }

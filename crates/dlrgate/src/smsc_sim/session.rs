@@ -208,8 +208,10 @@ impl Session {
     /// Finds receipts whose `deliver_sm_resp` is overdue, and sends our own `enquire_link`.
     fn on_tick(&mut self) {
         let timeout = self.shared.config.receipt_ack_timeout;
+        // Acknowledged entries are skipped too, so the list stays as short as the window.
         while let Some(&(sent_at, sequence)) = self.in_flight_order.front() {
-            if sent_at + timeout > self.now {
+            let answered = !self.in_flight.contains_key(&sequence);
+            if !answered && sent_at + timeout > self.now {
                 break;
             }
             self.in_flight_order.pop_front();

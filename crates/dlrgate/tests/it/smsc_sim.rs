@@ -1,6 +1,11 @@
 //! `dlrgate smsc-sim` against an independent client: the npm `smpp` ESME in
 //! `tests/smpp/esme-session.mjs` (node-smpp), plus raw bytes for what no client library sends.
 //! The simulator runs in-process on 127.0.0.1:0; the ESME prints one JSON line per PDU it gets.
+//! This file holds the helpers and the protocol basics; `smsc_sim/` the pathologies, raw bytes and load.
+
+mod load;
+mod pathologies;
+mod raw;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,12 +14,10 @@ use std::time::Duration;
 use dlrgate::domain::receipt::MessageState;
 use dlrgate::smsc_sim::{self, ReceiptIdFormat, SimConfig, SimHandle, SimStats};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const ESME_DEADLINE: Duration = Duration::from_secs(20);
 
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/smpp");
     assert!(
         dir.join("node_modules/smpp/package.json").exists(),
@@ -24,7 +27,7 @@ fn peers_dir() -> PathBuf {
 }
 
 /// A simulator as fast as the tests need: every realistic second becomes a millisecond.
-async fn sim(config: SimConfig) -> SimHandle {
+pub(crate) async fn sim(config: SimConfig) -> SimHandle {
     smsc_sim::start(SimConfig {
         speed: 1000.0,
         ..config
@@ -34,7 +37,7 @@ async fn sim(config: SimConfig) -> SimHandle {
 }
 
 /// Runs the node ESME with `options` (plus port and credentials unless given) and returns its lines.
-async fn esme(sim: &SimHandle, options: Value) -> Vec<Value> {
+pub(crate) async fn esme(sim: &SimHandle, options: Value) -> Vec<Value> {
     let mut full = json!({
         "port": sim.local_addr().port(),
         "system_id": "dlrgate",
@@ -66,11 +69,11 @@ async fn esme(sim: &SimHandle, options: Value) -> Vec<Value> {
         .collect()
 }
 
-fn events<'a>(lines: &'a [Value], event: &str) -> Vec<&'a Value> {
+pub(crate) fn events<'a>(lines: &'a [Value], event: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l["event"] == event).collect()
 }
 
-fn done(lines: &[Value]) -> &str {
+pub(crate) fn done(lines: &[Value]) -> &str {
     lines
         .iter()
         .rev()
@@ -80,7 +83,7 @@ fn done(lines: &[Value]) -> &str {
 }
 
 /// The submit ids by submit index, for accepted submits.
-fn submit_ids(lines: &[Value]) -> HashMap<u64, String> {
+pub(crate) fn submit_ids(lines: &[Value]) -> HashMap<u64, String> {
     events(lines, "submit_sm_resp")
         .into_iter()
         .filter(|r| r["command_status"] == 0)
@@ -91,7 +94,11 @@ fn submit_ids(lines: &[Value]) -> HashMap<u64, String> {
         .collect()
 }
 
-async fn wait_for_stats(sim: &SimHandle, what: &str, condition: impl Fn(&SimStats) -> bool) {
+pub(crate) async fn wait_for_stats(
+    sim: &SimHandle,
+    what: &str,
+    condition: impl Fn(&SimStats) -> bool,
+) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !condition(&sim.stats()) {
         assert!(
@@ -103,7 +110,7 @@ async fn wait_for_stats(sim: &SimHandle, what: &str, condition: impl Fn(&SimStat
     }
 }
 
-fn submit(destination: &str, registered_delivery: u8) -> Value {
+pub(crate) fn submit(destination: &str, registered_delivery: u8) -> Value {
     json!({"destination_addr": destination, "registered_delivery": registered_delivery, "short_message": "hello from the test"})
 }
 
@@ -292,57 +299,6 @@ async fn receipts_can_arrive_before_the_submit_response() {
 }
 
 #[tokio::test]
-async fn every_nth_submit_is_throttled_without_an_id_or_receipt() {
-    let sim = sim(SimConfig {
-        throttle_every: Some(2),
-        ..SimConfig::default()
-    })
-    .await;
-    let submits: Vec<Value> = (1..=4).map(|n| submit(&format!("491700{n}"), 1)).collect();
-
-    let lines = esme(&sim, json!({"submits": submits, "expect_receipts": 2})).await;
-
-    let statuses: Vec<(u64, u64)> = events(&lines, "submit_sm_resp")
-        .iter()
-        .map(|r| {
-            (
-                r["index"].as_u64().expect("index"),
-                r["command_status"].as_u64().expect("status"),
-            )
-        })
-        .collect();
-    let mut statuses = statuses;
-    statuses.sort();
-    assert_eq!(statuses, [(0, 0), (1, 0x58), (2, 0), (3, 0x58)]);
-    assert_eq!(sim.stats().submits_received, 4);
-    assert_eq!(sim.stats().submits_accepted, 2);
-    assert_eq!(events(&lines, "deliver_sm").len(), 2);
-}
-
-#[tokio::test]
-async fn destinations_with_a_rejected_prefix_get_an_invalid_destination_answer() {
-    let sim = sim(SimConfig {
-        reject_prefixes: vec!["999".into()],
-        ..SimConfig::default()
-    })
-    .await;
-
-    let lines = esme(
-        &sim,
-        json!({"submits": [submit("999123", 1), submit("4917001", 1)], "expect_receipts": 1}),
-    )
-    .await;
-
-    let resps = events(&lines, "submit_sm_resp");
-    let rejected = resps
-        .iter()
-        .find(|r| r["index"] == 0)
-        .expect("answer to submit 0");
-    assert_eq!(rejected["command_status"], 0x0B);
-    assert_eq!(events(&lines, "deliver_sm").len(), 1);
-}
-
-#[tokio::test]
 async fn enquire_link_is_answered_and_the_simulator_sends_its_own() {
     let sim = sim(SimConfig {
         enquire_link_interval: Some(Duration::from_millis(50)),
@@ -384,118 +340,4 @@ async fn every_part_of_a_multipart_message_gets_its_own_id_and_receipt() {
             "{text}"
         );
     }
-}
-
-#[tokio::test]
-async fn a_receipt_answered_with_an_error_is_sent_again_and_duplicates_on_request() {
-    let sim = sim(SimConfig {
-        receipt_retry_delay: Duration::from_millis(20),
-        duplicates: 1,
-        ..SimConfig::default()
-    })
-    .await;
-
-    let lines = esme(
-        &sim,
-        json!({"submits": [submit("4917001", 1)], "nack_first": 1, "expect_receipts": 2}),
-    )
-    .await;
-
-    assert_eq!(done(&lines), "complete", "{lines:#?}");
-    let id = submit_ids(&lines)[&0].clone();
-    let copies = events(&lines, "deliver_sm")
-        .iter()
-        .filter(|r| r["receipted_message_id"] == id.as_str())
-        .count();
-    assert_eq!(copies, 3, "one duplicate plus one re-send: {lines:#?}");
-    wait_for_stats(&sim, "the re-send counted", |s| {
-        s.receipts_resent == 1 && s.receipts_acknowledged == 2
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn the_connection_is_dropped_unanswered_at_the_configured_pdu() {
-    let sim = sim(SimConfig {
-        drop_after: Some(3),
-        ..SimConfig::default()
-    })
-    .await;
-
-    let lines = esme(
-        &sim,
-        json!({"submits": [submit("4917001", 0), submit("4917002", 0)]}),
-    )
-    .await;
-
-    assert_eq!(done(&lines), "closed", "{lines:#?}");
-    assert_eq!(events(&lines, "submit_sm_resp").len(), 1);
-}
-
-/// A raw PDU: header plus body, built by hand so no SMPP library is involved.
-fn raw_pdu(command_id: u32, sequence_number: u32, body: &[u8]) -> Vec<u8> {
-    let mut pdu = Vec::new();
-    pdu.extend_from_slice(&(16 + body.len() as u32).to_be_bytes());
-    pdu.extend_from_slice(&command_id.to_be_bytes());
-    pdu.extend_from_slice(&0u32.to_be_bytes());
-    pdu.extend_from_slice(&sequence_number.to_be_bytes());
-    pdu.extend_from_slice(body);
-    pdu
-}
-
-async fn read_header(stream: &mut TcpStream) -> Option<(u32, u32, u32)> {
-    let mut header = [0u8; 16];
-    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut header))
-        .await
-        .expect("an answer within 5 s")
-        .ok()?;
-    let word =
-        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
-    let length = word(0) as usize;
-    let mut body = vec![0u8; length.saturating_sub(16)];
-    stream.read_exact(&mut body).await.ok()?;
-    Some((word(4), word(8), word(12)))
-}
-
-#[tokio::test]
-async fn unknown_and_malformed_pdus_get_generic_nack_and_garbage_closes_only_that_connection() {
-    let sim = sim(SimConfig::default()).await;
-    let mut stream = TcpStream::connect(sim.local_addr())
-        .await
-        .expect("connects");
-
-    stream
-        .write_all(&raw_pdu(0x0000_0003, 7, b""))
-        .await
-        .expect("writes"); // query_sm: not served
-    let unknown = read_header(&mut stream).await;
-    stream
-        .write_all(&raw_pdu(0x0000_0002, 8, b"dlrgate"))
-        .await
-        .expect("writes"); // bind without NULs
-    let malformed = read_header(&mut stream).await;
-    stream
-        .write_all(&raw_pdu(0x0000_0015, 9, b""))
-        .await
-        .expect("writes"); // enquire_link
-    let enquire = read_header(&mut stream).await;
-    stream
-        .write_all(&[0, 0, 0, 3, 1, 2, 3, 4])
-        .await
-        .expect("writes"); // command_length 3
-    let after_garbage = read_header(&mut stream).await;
-
-    assert_eq!(unknown, Some((0x8000_0000, 0x03, 7)));
-    assert_eq!(
-        malformed.map(|(id, _, seq)| (id, seq)),
-        Some((0x8000_0000, 8))
-    );
-    assert_eq!(enquire, Some((0x8000_0015, 0, 9)));
-    assert_eq!(after_garbage, None, "the connection is closed");
-    let lines = esme(&sim, json!({})).await;
-    assert_eq!(
-        events(&lines, "bind_resp")[0]["command_status"],
-        0,
-        "the simulator still serves"
-    );
 }
