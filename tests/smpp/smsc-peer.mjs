@@ -17,7 +17,9 @@
 //   POST /release            send every held receipt
 //   POST /drop               close every connection now
 //   POST /enquire_link       send one enquire_link on every bound session
-// See DEFAULT_CONFIG for the behaviour keys.
+// See DEFAULT_CONFIG for the behaviour keys. Automatic receipts follow registered_delivery & 0x03 (0: none,
+// 1: always, 2: failures only, 3: DELIVRD only); intermediates need registered_delivery & 0x10 as well.
+// Submit ids count up from 0x1F00 (hex "1F00", decimal "7936"); auto_receipt.id_format converts them.
 
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
@@ -60,6 +62,8 @@ const DEFAULT_CONFIG = Object.freeze({
   drop_after_submits: null,   // close every connection after this many more submit_sm (answered first)
   no_response_next: 0,        // swallow the next N submit_sm without answering
   hold_receipts: false,       // queue receipts (automatic and intermediate) until POST /release
+  redeliver_unacked: false,   // re-send receipts answered with a non-zero status (after 50 ms) or left
+                              // unanswered when their session closed (on the next RX/TRX bind)
 });
 
 const AUTO_RECEIPT_DEFAULTS = Object.freeze({
@@ -281,6 +285,7 @@ function makeReceipt(spec) {
     + ` text:${(spec.original_text ?? '').slice(0, 20)}`;
   return {
     kind: spec.kind ?? 'manual',
+    attempt: 1,
     id: String(spec.id ?? ''),
     stat,
     message_state: spec.message_state ?? null,
@@ -343,10 +348,15 @@ function sendReceipt(receipt) {
   }
   const pdu = receiptPdu(receipt);
   const record = { ...receipt, session: target.id, sequence_number: null, sent_at: now(),
-    command_status: null, answered_at: null };
+    command_status: null, answered_at: null, requeued: false };
+  Object.defineProperty(record, '_receipt', { value: receipt, enumerable: false });
   const ok = target.session.send(pdu, (resp) => {
     record.command_status = resp.command_status;
     record.answered_at = now();
+    if (resp.command_status !== 0 && config.redeliver_unacked) {
+      record.requeued = true;
+      setTimeout(() => sendReceipt(redelivery(receipt)), 50);
+    }
   });
   if (!ok) {
     queued.push(receipt);
@@ -355,6 +365,21 @@ function sendReceipt(receipt) {
   record.sequence_number = pdu.sequence_number;
   delivered.push(record);
   return { sequence_number: pdu.sequence_number, session: target.id };
+}
+
+function redelivery(receipt) {
+  return { ...receipt, session: null, attempt: (receipt.attempt ?? 1) + 1 };
+}
+
+// Receipts sent on a session that closed before answering them go back to the queue.
+function requeueUnanswered(sessionId) {
+  for (const record of delivered) {
+    if (record.session === sessionId && record.command_status === null && !record.requeued) {
+      record.requeued = true;
+      queued.push(redelivery(record._receipt));
+    }
+  }
+  flushQueued();
 }
 
 function flushQueued() {
@@ -545,6 +570,7 @@ function attachSession(session) {
     info.bound = false;
     info.closed_at = now();
     log(`session ${id}: closed`);
+    if (config.redeliver_unacked) requeueUnanswered(id);
   });
   for (const command of ['bind_transmitter', 'bind_receiver', 'bind_transceiver']) {
     session.on(command, guard(command, (pdu) => handleBind(entry, pdu)));

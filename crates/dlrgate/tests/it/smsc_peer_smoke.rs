@@ -514,3 +514,78 @@ async fn no_response_next_swallows_submits() {
     assert_eq!(submits[0].command_status, None);
     assert!(submits[1].answered);
 }
+
+#[tokio::test]
+async fn unacked_receipts_are_redelivered_when_asked() {
+    let peer = SmscPeer::start_with(json!({"redeliver_unacked": true})).await;
+    let mut esme = Esme::bound(&peer).await;
+    peer.wait_bound(1, DEADLINE).await;
+
+    // Answered with ESME_RX_T_APPN: sent again.
+    peer.deliver(&Receipt::new("A1")).await;
+    let (_, tlvs, _) = esme.receipt(0x64).await;
+    assert_eq!(receipted_id(&tlvs), "A1");
+    let (_, tlvs, _) = esme.receipt(0).await;
+    assert_eq!(receipted_id(&tlvs), "A1");
+
+    // Left unanswered when the link dropped: sent again on the next bind.
+    peer.deliver(&Receipt::new("B2")).await;
+    match esme.recv_some().await {
+        Pdu::DeliverSm { .. } => {}
+        other => panic!("expected deliver_sm, got {other:?}"),
+    }
+    peer.drop_connections().await;
+    assert!(esme.recv().await.is_none());
+    let mut again = Esme::bound(&peer).await;
+    let (_, tlvs, _) = again.receipt(0).await;
+    assert_eq!(receipted_id(&tlvs), "B2");
+
+    let delivered = peer
+        .wait_delivered_where("B2 answered on the new link", DEADLINE, |d| {
+            d.len() == 4 && d[3].command_status.is_some()
+        })
+        .await;
+    let attempts: Vec<_> = delivered
+        .iter()
+        .map(|d| (d.id.as_str(), d.attempt, d.command_status))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("A1", 1, Some(0x64)),
+            ("A1", 2, Some(0)),
+            ("B2", 1, None),
+            ("B2", 2, Some(0)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn garbage_on_the_wire_does_not_take_the_peer_down() {
+    use tokio::io::AsyncWriteExt;
+
+    let peer = SmscPeer::start().await;
+    let garbage: [&[u8]; 3] = [
+        // command_length far beyond any PDU
+        &[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0],
+        // a submit_sm whose body is one unterminated string
+        &[
+            0, 0, 0, 20, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 7, b'a', b'b', b'c', b'd',
+        ],
+        // an unknown command_id, which gets generic_nack
+        &[0, 0, 0, 16, 0, 0, 0x99, 0x99, 0, 0, 0, 0, 0, 0, 0, 8],
+    ];
+    for bytes in garbage {
+        let mut stream = TcpStream::connect(peer.smpp_addr())
+            .await
+            .expect("the peer accepts TCP");
+        stream.write_all(bytes).await.expect("written");
+        let mut framed = Framed::new(stream, SmppCodec);
+        // Whatever comes back (an answer or a close) is fine, as long as it comes.
+        let _ = tokio::time::timeout(Duration::from_millis(300), framed.next()).await;
+    }
+
+    let mut esme = Esme::bound(&peer).await;
+    assert_eq!(esme.submit_and_wait("still alive").await.0, 0);
+    assert!(peer.binds().await.len() >= 4);
+}

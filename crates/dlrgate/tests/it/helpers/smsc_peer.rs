@@ -151,6 +151,10 @@ pub struct Delivered {
     pub short_message: String,
     /// The deliver_sm_resp / data_sm_resp status; `None` while unanswered.
     pub command_status: Option<u32>,
+    /// 1 for the first sending, then 2, 3… for re-sendings (`redeliver_unacked`).
+    pub attempt: u32,
+    /// True once a re-sending of this receipt was scheduled.
+    pub requeued: bool,
 }
 
 /// What `POST /deliver` and `POST /release` did with one receipt.
@@ -457,6 +461,17 @@ impl SmscPeer {
             |d| d.len() >= n && d.iter().all(|r| r.command_status.is_some()),
         )
         .await
+    }
+
+    /// Waits until `check` holds for the receipts sent so far.
+    pub async fn wait_delivered_where(
+        &self,
+        what: &str,
+        deadline: Duration,
+        check: impl Fn(&[Delivered]) -> bool,
+    ) -> Vec<Delivered> {
+        self.wait(deadline, what, || self.delivered(), |d| check(d))
+            .await
     }
 
     pub async fn pending(&self) -> Pending {
