@@ -192,7 +192,10 @@ impl Hub {
             }
             HubCommand::Retry(receipts) => {
                 Counters::add(&self.counters.receipts_resent, receipts.len() as u64);
-                let due = Instant::now() + self.retry_delay;
+                let now = Instant::now();
+                let due = now
+                    .checked_add(self.retry_delay)
+                    .unwrap_or(now + Duration::from_secs(86_400));
                 for receipt in receipts {
                     self.push(due, 1, receipt);
                 }

@@ -211,7 +211,11 @@ impl Session {
         // Acknowledged entries are skipped too, so the list stays as short as the window.
         while let Some(&(sent_at, sequence)) = self.in_flight_order.front() {
             let answered = !self.in_flight.contains_key(&sequence);
-            if !answered && sent_at + timeout > self.now {
+            if !answered
+                && sent_at
+                    .checked_add(timeout)
+                    .is_none_or(|due| due > self.now)
+            {
                 break;
             }
             self.in_flight_order.pop_front();
