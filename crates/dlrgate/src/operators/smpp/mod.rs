@@ -160,7 +160,12 @@ impl SmppOperator {
         let mut results = Vec::with_capacity(parts.len());
         for (index, segment) in parts.iter().enumerate() {
             let body = pdu::submit_sm(message, segment, self.settings.intermediate_receipts);
-            let outcome = self.submit_part(body, self.deadline(message)).await;
+            // Once a part is out, the others must follow: they wait for the link instead of
+            // leaving the message queued (which would send the first part again).
+            let may_defer = index == 0;
+            let outcome = self
+                .submit_part(body, self.deadline(message), may_defer)
+                .await;
             if matches!(outcome, PartOutcome::NotSent) && index == 0 {
                 return if crate::workers::now_millis() >= self.deadline(message) {
                     Outcome::Expired
@@ -174,8 +179,14 @@ impl SmppOperator {
     }
 
     /// Sends one part until it has an answer that is not "try later", or its deadline passes.
-    async fn submit_part(&self, body: smpp::SubmitSm, deadline: i64) -> PartOutcome {
-        let mut tried = false;
+    /// With `may_defer`, a link that is down before anything was sent gives `NotSent` at once.
+    async fn submit_part(
+        &self,
+        body: smpp::SubmitSm,
+        deadline: i64,
+        may_defer: bool,
+    ) -> PartOutcome {
+        let mut tried = !may_defer;
         loop {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
@@ -206,7 +217,14 @@ impl SmppOperator {
                 Err(SubmitError::NotBound | SubmitError::Closed) if !tried => {
                     return PartOutcome::NotSent;
                 }
-                Err(SubmitError::NotBound | SubmitError::Closed) => self.settings.reconnect_min,
+                // Shutting down with a message half sent: its other parts cannot follow.
+                Err(SubmitError::Closed) => {
+                    return PartOutcome::Final(
+                        DeliveryStatus::Failed,
+                        "connector-stopped".to_owned(),
+                    );
+                }
+                Err(SubmitError::NotBound) => self.settings.reconnect_min,
             };
             if crate::workers::now_millis() >= deadline {
                 return PartOutcome::Final(DeliveryStatus::Failed, "route-down".to_owned());

@@ -155,3 +155,87 @@ fn raw_text(text: &str, receipt: &DeliveryReceipt, tlvs: &Tlvs) -> String {
     }
     raw
 }
+
+#[cfg(test)]
+mod tests {
+    use smpp::DeliverSm;
+
+    use super::*;
+    use crate::domain::status::DeliveryStatus;
+
+    fn deliver_sm(esm_class: u8, text: &str, tlvs: Tlvs) -> InboundRequest {
+        InboundRequest::DeliverSm(DeliverSm {
+            esm_class,
+            short_message: text.as_bytes().to_vec().into(),
+            tlvs,
+            ..DeliverSm::default()
+        })
+    }
+
+    const TEXT: &str = "id:1A sub:001 dlvrd:001 submit date:2611270308 done date:2611270309 stat:DELIVRD err:000 text:hi";
+
+    #[test]
+    fn a_receipt_is_read_by_mask_with_tlvs_over_text() {
+        let tlvs = Tlvs::default()
+            .with(tag::RECEIPTED_MESSAGE_ID, b"1b\0".to_vec())
+            .with(tag::MESSAGE_STATE, vec![5u8]);
+        let receipt = read(&deliver_sm(0x44, TEXT, tlvs), IdFormat::Hex, 7).unwrap();
+        assert_eq!(receipt.operator_id, "27");
+        assert_eq!(receipt.status, DeliveryStatus::NotDelivered);
+        assert_eq!(receipt.error_code.as_deref(), Some("000"));
+        assert_eq!(receipt.at, 7);
+        assert!(receipt.raw.unwrap().ends_with("text:hi [message_state:5]"));
+    }
+
+    #[test]
+    fn text_only_and_intermediate_receipts_are_read() {
+        let receipt = read(&deliver_sm(0x04, TEXT, Tlvs::default()), IdFormat::AsIs, 0).unwrap();
+        assert_eq!(
+            (receipt.operator_id.as_str(), receipt.status),
+            ("1A", DeliveryStatus::Delivered)
+        );
+        let enroute = TEXT.replace("DELIVRD", "ENROUTE");
+        let receipt = read(
+            &deliver_sm(0x20, &enroute, Tlvs::default()),
+            IdFormat::AsIs,
+            0,
+        )
+        .unwrap();
+        assert_eq!(receipt.status, DeliveryStatus::Transmitted);
+    }
+
+    #[test]
+    fn inbound_sms_and_receipts_without_an_id_are_not_receipts() {
+        assert_eq!(
+            read(
+                &deliver_sm(0x00, "hello there", Tlvs::default()),
+                IdFormat::AsIs,
+                0
+            ),
+            None
+        );
+        assert_eq!(
+            read(
+                &deliver_sm(0x04, "stat:DELIVRD", Tlvs::default()),
+                IdFormat::AsIs,
+                0
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_data_sm_receipt_takes_its_text_from_message_payload() {
+        let tlvs = Tlvs::default().with(tag::MESSAGE_PAYLOAD, TEXT.as_bytes().to_vec());
+        let request = InboundRequest::DataSm(smpp::DataSm {
+            esm_class: 0x04,
+            tlvs,
+            ..smpp::DataSm::default()
+        });
+        let receipt = read(&request, IdFormat::Hex, 0).unwrap();
+        assert_eq!(
+            (receipt.operator_id.as_str(), receipt.status),
+            ("26", DeliveryStatus::Delivered)
+        );
+    }
+}
