@@ -157,6 +157,7 @@ fn raw_text(text: &str, receipt: &DeliveryReceipt, tlvs: &Tlvs) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use smpp::DeliverSm;
 
