@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod health;
 mod hooks;
+mod ingest;
 mod journal;
 mod params;
 mod sms;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/hooks/{id}/enable", post(hooks::enable))
         .route("/api/hooks/{id}/disable", post(hooks::disable))
         .route("/api/hooks/{id}/recover", post(hooks::recover))
+        .route(
+            "/ingest/{connector}",
+            get(ingest::ingest).post(ingest::ingest),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

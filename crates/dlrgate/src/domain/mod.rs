@@ -6,6 +6,7 @@
 //! API wire types live in `api/` and convert to and from these types.
 
 pub mod credentials;
+pub mod dlr;
 pub mod encoding;
 pub mod msisdn;
 pub mod params;

@@ -136,6 +136,11 @@ pub struct HttpUpstreamSettings {
     pub token: String,
     #[serde(default = "defaults::id_format", with = "id_format")]
     pub id_format: IdFormat,
+    /// The connector whose messages its reports name, when that is another one: e.g. an SMPP
+    /// transmitter whose upstream reports by HTTP. By default the reports name this connector's
+    /// own messages.
+    #[serde(default)]
+    pub reports_for: Option<String>,
 }
 
 /// `[routing]`.
@@ -219,6 +224,7 @@ pub fn validate(connectors: &[ConnectorSettings], routing: &RoutingSettings) -> 
     let fallbacks = connectors.iter().filter_map(|c| match c {
         ConnectorSettings::Smpp(s) => s.fallback.as_deref(),
         ConnectorSettings::Kannel(s) => s.fallback.as_deref(),
+        ConnectorSettings::Http(s) => s.reports_for.as_deref(),
         _ => None,
     });
     let routes = routing.router();
