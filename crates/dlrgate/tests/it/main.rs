@@ -11,6 +11,7 @@ mod retention;
 mod sdk;
 mod sms;
 mod sms_schedule;
+mod smpp_crash;
 mod smpp_peer_link;
 mod smpp_peer_receipts;
 mod smpp_sim_e2e;

@@ -41,6 +41,11 @@ impl Server {
     /// Starts `dlrgate serve --listen 127.0.0.1:0 --data DIR` with `env` set and waits for the
     /// "listening on" line.
     pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with_args(data_dir, env, &[])
+    }
+
+    /// Like `start`, with more arguments (such as `--config FILE`).
+    pub fn start_with_args(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .args([
                 "serve",
@@ -49,6 +54,7 @@ impl Server {
                 "--data",
                 data_dir.to_str().unwrap(),
             ])
+            .args(args)
             .envs(env.iter().copied())
             .env("DLRGATE_LOG_LEVEL", "warn")
             .stdout(Stdio::piped())

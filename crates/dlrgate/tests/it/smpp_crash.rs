@@ -1,0 +1,135 @@
+//! Crash safety of the SMPP route with the real binary: `dlrgate serve` sends through an SMSC
+//! simulator and is killed with SIGKILL while submits and receipts are in flight, then restarted
+//! on the same data directory. Receipts are acknowledged only once stored, so the simulator sends
+//! the unacknowledged ones again to the new bind; every acknowledged message must reach the final
+//! status the simulator's last-digit rule promises.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use dlrgate::smsc_sim::{self, SimConfig};
+use serde_json::{Value, json};
+
+use crate::helpers::binary::Server;
+
+const MESSAGES: usize = 120;
+
+fn promised_final(recipient: &str) -> &'static str {
+    match recipient.bytes().last().map(|b| b - b'0') {
+        Some(7) => "NOTDELIVERED",
+        Some(8) => "EXPIRED",
+        Some(9) => "REJECTED",
+        Some(0) => "FAILED",
+        _ => "DELIVERED",
+    }
+}
+
+fn config_file(dir: &std::path::Path, smsc: std::net::SocketAddr) -> String {
+    let path = dir.join("smpp.toml");
+    let toml = format!(
+        r#"
+[[connectors]]
+name = "smsc1"
+type = "smpp"
+host = "{}"
+port = {}
+system_id = "dlrgate"
+password = "secret"
+submit_id_format = "hex"
+receipt_id_format = "hex"
+reconnect_min = "50ms"
+reconnect_max = "200ms"
+
+[routing]
+default = "smsc1"
+"#,
+        smsc.ip(),
+        smsc.port()
+    );
+    std::fs::write(&path, toml).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+async fn send(http: &reqwest::Client, base: &str, key: &str, to: &str) -> Option<String> {
+    let answer: Value = http
+        .post(format!("{base}/api/sms"))
+        .header("X-Api-Key", key)
+        .header("Accept", "application/json")
+        .json(&json!({"to": to, "text": "crash me"}))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    answer["messages"][0]["id"].as_str().map(str::to_owned)
+}
+
+async fn status(http: &reqwest::Client, base: &str, key: &str, id: &str) -> String {
+    let body: Value = http
+        .get(format!("{base}/api/status?msg_id={id}"))
+        .header("X-Api-Key", key)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body[0]["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_receipts_are_in_flight_loses_no_status() {
+    // Arrange: receipts come over about a second; unacknowledged ones are sent again quickly.
+    let sim = smsc_sim::start(SimConfig {
+        speed: 10.0,
+        receipt_ack_timeout: Duration::from_millis(500),
+        receipt_retry_delay: Duration::from_millis(100),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = config_file(data.path(), sim.local_addr());
+    let mut server = Server::start_with_args(data.path(), &[], &["--config", &config]);
+    let key = server.api_key.clone().unwrap();
+    let http = reqwest::Client::new();
+
+    // Act: send, kill -9 once receipts are flowing, restart, send the rest.
+    let mut acked = Vec::new();
+    for n in 0..MESSAGES {
+        if n == MESSAGES / 2 {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while sim.stats().receipts_sent == 0 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            server.kill9();
+            server = Server::start_with_args(data.path(), &[], &["--config", &config]);
+        }
+        let to = format!("4917400{n:04}{}", n % 10);
+        if let Some(id) = send(&http, &server.base, &key, &to).await {
+            acked.push((id, to));
+        }
+    }
+
+    // Assert
+    assert_eq!(acked.len(), MESSAGES, "every request was answered");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (id, to) in &acked {
+        let expect = promised_final(to);
+        let mut seen = status(&http, &server.base, &key, id).await;
+        while seen != expect && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            seen = status(&http, &server.base, &key, id).await;
+        }
+        assert_eq!(
+            seen,
+            expect,
+            "message {id} to {to}; simulator {:?}",
+            sim.stats()
+        );
+    }
+    assert!(sim.stats().binds_accepted >= 2, "{:?}", sim.stats());
+}
