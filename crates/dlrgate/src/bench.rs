@@ -43,6 +43,15 @@ pub struct BenchArgs {
     /// fsync every commit (the default of `serve`); `false` measures synchronous=NORMAL.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     synchronous_full: bool,
+    /// Send through SMPP to an in-process `smsc-sim` (at `--speed`) instead of the sandbox.
+    #[arg(long)]
+    smpp: bool,
+    /// SMPP transceiver binds (with `--smpp`).
+    #[arg(long, default_value_t = 2)]
+    smpp_binds: usize,
+    /// Outstanding submit_sm per bind (with `--smpp`).
+    #[arg(long, default_value_t = 64)]
+    smpp_window: usize,
 }
 
 /// One acknowledged message: its id and when its request was sent (unix ms).
@@ -67,6 +76,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     settings.store.synchronous_full = args.synchronous_full;
     settings.workers.tick = Duration::from_millis(5);
     settings.webhook.allow_cidrs = vec!["127.0.0.0/8".parse()?];
+    let simulator = match args.smpp {
+        true => Some(route_through_simulator(&mut settings, &args).await?),
+        false => None,
+    };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.local_addr());
     let key = app
@@ -92,6 +105,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     shutdown.cancel();
     server.await??;
+    if let Some(simulator) = simulator {
+        simulator.shutdown().await;
+    }
     let _ = std::fs::remove_dir_all(&data_dir);
     let timing = Timing {
         send_s,
@@ -107,6 +123,29 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         &mut webhooks,
     );
     Ok(())
+}
+
+/// Starts `smsc-sim` on loopback and routes every message to it through an SMPP connector.
+async fn route_through_simulator(
+    settings: &mut Settings,
+    args: &BenchArgs,
+) -> anyhow::Result<crate::smsc_sim::SimHandle> {
+    use crate::operators::settings::{BindKind, ConnectorSettings, SmppSettings};
+    let simulator = crate::smsc_sim::start(crate::smsc_sim::SimConfig {
+        speed: args.speed,
+        ..crate::smsc_sim::SimConfig::default()
+    })
+    .await?;
+    let addr = simulator.local_addr();
+    let connector: SmppSettings = serde_json::from_value(serde_json::json!({
+        "name": "smsc-sim", "host": addr.ip().to_string(), "port": addr.port(),
+        "system_id": "dlrgate", "password": "secret", "binds": args.smpp_binds,
+        "window": args.smpp_window, "submit_id_format": "hex", "receipt_id_format": "hex",
+    }))?;
+    debug_assert_eq!(connector.bind, BindKind::Transceiver);
+    settings.connectors.push(ConnectorSettings::Smpp(connector));
+    settings.routing.default = "smsc-sim".to_owned();
+    Ok(simulator)
 }
 
 /// A loopback webhook receiver that reports (msg_id, arrival unix ms) of every DELIVERED webhook.
