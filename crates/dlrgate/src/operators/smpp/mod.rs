@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use smpp::client::{BindMode, Client, ClientConfig, ClientHandle, SubmitError};
+use smpp::client::{BindMode, Client, ClientConfig, ClientHandle, LinkState, SubmitError};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::rate::RateLimiter;
 use super::settings::{BindKind, SmppSettings};
@@ -68,6 +70,11 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
             if *mode != BindMode::Receiver {
                 links.push(handle.clone());
             }
+            context.tracker.spawn(watch_link(
+                settings.name.clone(),
+                handle.state(),
+                context.stop.clone(),
+            ));
             all.push(handle);
         }
     }
@@ -83,6 +90,33 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
         next_link: AtomicUsize::new(0),
         reference: AtomicU8::new(rand::random()),
     })
+}
+
+/// Keeps the `dlrgate_smpp_binds_up` gauge and the log in step with one session's link state.
+async fn watch_link(
+    connector: String,
+    mut state: watch::Receiver<LinkState>,
+    stop: CancellationToken,
+) {
+    let gauge = metrics::gauge!("dlrgate_smpp_binds_up", "connector" => connector.clone());
+    let mut up = false;
+    loop {
+        let now_up = matches!(*state.borrow_and_update(), LinkState::Bound);
+        if now_up != up {
+            up = now_up;
+            if up {
+                gauge.increment(1.0);
+                tracing::info!(%connector, "SMPP bind up");
+            } else {
+                gauge.decrement(1.0);
+                tracing::warn!(%connector, state = ?*state.borrow(), "SMPP bind down");
+            }
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            changed = state.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 fn client_config(settings: &SmppSettings, mode: BindMode) -> ClientConfig {

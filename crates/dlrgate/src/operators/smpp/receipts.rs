@@ -239,4 +239,34 @@ mod tests {
             ("26", DeliveryStatus::Delivered)
         );
     }
+
+    proptest::proptest! {
+        /// Whatever an SMSC puts in a deliver_sm, reading it never panics, and a receipt that
+        /// comes out always has an id.
+        #[test]
+        fn reading_any_deliver_sm_never_panics(
+            esm_class: u8,
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            id in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..70),
+            state: Option<u8>,
+            nerr in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..5),
+        ) {
+            let mut tlvs = Tlvs::default().with(tag::RECEIPTED_MESSAGE_ID, id);
+            if let Some(state) = state {
+                tlvs = tlvs.with(tag::MESSAGE_STATE, vec![state]);
+            }
+            tlvs = tlvs.with(tag::NETWORK_ERROR_CODE, nerr);
+            let request = InboundRequest::DeliverSm(DeliverSm {
+                esm_class,
+                short_message: text.into(),
+                tlvs,
+                ..DeliverSm::default()
+            });
+            for format in [IdFormat::Hex, IdFormat::Decimal, IdFormat::AsIs] {
+                if let Some(receipt) = read(&request, format, 0) {
+                    proptest::prop_assert!(!receipt.operator_id.is_empty());
+                }
+            }
+        }
+    }
 }
