@@ -6,6 +6,7 @@
 //! transaction. Receipts that come later (SMPP `deliver_sm`, HTTP callbacks) go through
 //! `Store::apply_operator_receipts`, which parks those that arrive before their submit answer.
 
+pub mod kannel;
 pub mod rate;
 pub mod sandbox;
 pub mod settings;
@@ -75,12 +76,10 @@ pub fn start(
             ConnectorSettings::Sandbox { name } => sandbox(name),
             ConnectorSettings::Http(_) => continue,
             ConnectorSettings::Smpp(s) => smpp::start(s.clone(), context),
-            ConnectorSettings::Kannel(_) => {
-                anyhow::bail!(
-                    "connector {:?}: this type is not supported yet",
-                    connector.name()
-                )
-            }
+            ConnectorSettings::Kannel(s) => Arc::new(kannel::KannelOperator::new(
+                s.clone(),
+                kannel::http_client()?,
+            )),
         };
         operators.push((connector.name().to_owned(), operator));
     }

@@ -10,3 +10,4 @@ pub mod receiver;
 pub mod sms;
 pub mod smpp_route;
 pub mod smsc_peer;
+pub mod upstream;

@@ -1,0 +1,420 @@
+//! The Kannel route: messages go to an upstream Kannel's smsbox `sendsms` (HTTP GET), and its
+//! delivery reports come back to `/ingest/{name}` through the `dlr-url` each part carries
+//! (`api::ingest`, smpp.md §6.1).
+//!
+//! A long text is cut into its parts here, where `domain::encoding` counts them, and each part
+//! goes to Kannel as its own `sendsms` with a concatenation `udh`, so Kannel never splits again.
+//! Each part's `dlr-url` names it as `ref=<message id>.<part>`, which is also the operator id
+//! stored for that part: every report then lands on exactly its part, and a multipart message is
+//! DELIVERED only when every part is. (Were Kannel to split, it would call one `dlr-url` for all
+//! parts, and a report could not tell which part it is about.)
+//!
+//! Answers: 2xx (`0: Accepted for delivery`) means the part is with Kannel and no status is
+//! given yet, because the SMSC's acknowledgement (`%d` = 8) brings ACCEPTED; when the `dlr_mask`
+//! lacks bit 8 the part is ACCEPTED at once instead. A 4xx answer makes the part and those
+//! after it REJECTED, with Kannel's reason as error code. A connection error, 429 or 5xx on the
+//! first part leaves the message queued (the submitter retries), until `fail_after` has passed
+//! since its send time: then it is FAILED, or moved to `fallback` when one is set. On a later
+//! part, where earlier parts are already out and sending the message again would duplicate them,
+//! the remaining parts are FAILED at once.
+//!
+//! This module only sends; it reads no reports and runs no SQL.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use url::Url;
+use url::form_urlencoded::byte_serialize;
+
+use super::rate::RateLimiter;
+use super::settings::KannelSettings;
+use super::{Operator, Submitted};
+use crate::domain::dlr::kannel_bits;
+use crate::domain::encoding::{Encoding, TextInfo, analyze};
+use crate::domain::status::DeliveryStatus;
+use crate::store::{DueMessage, MessageId, Receipt, Submission};
+
+/// Messages sent to Kannel at the same time.
+const CONCURRENCY: usize = 16;
+/// Septets (GSM 7-bit) and UTF-16 code units (UCS-2) per part of a concatenated message, as
+/// `domain::encoding` counts them.
+const GSM_PER_PART: u32 = 153;
+const UCS2_PER_PART: u32 = 67;
+/// Longest Kannel answer kept as an error code.
+const MAX_REASON: usize = 200;
+
+pub struct KannelOperator {
+    settings: KannelSettings,
+    http: reqwest::Client,
+    limiter: Option<RateLimiter>,
+}
+
+/// The HTTP client for `sendsms`: bounded waits, so a hung Kannel only delays its own route.
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .build()
+}
+
+/// What Kannel answered to one part.
+enum Answer {
+    Accepted,
+    /// 4xx: Kannel refused the part; the reason is its answer text.
+    Rejected {
+        reason: String,
+        raw: String,
+    },
+    /// Kannel could not be asked, or asked us to come back.
+    Down(String),
+}
+
+/// What became of one message.
+enum Outcome {
+    Done(Submission),
+    Queued,
+    Reroute(MessageId),
+}
+
+#[async_trait]
+impl Operator for KannelOperator {
+    async fn submit(&self, messages: Vec<DueMessage>, now: i64) -> Submitted {
+        let outcomes: Vec<Outcome> = futures_util::stream::iter(messages)
+            .map(|message| self.send_message(message, now))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut submitted = Submitted::default();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Done(submission) => submitted.submissions.push(submission),
+                Outcome::Reroute(id) => submitted.reroute.push(id),
+                Outcome::Queued => submitted.retry_after = Some(self.retry_after()),
+            }
+        }
+        submitted
+    }
+
+    fn fallback(&self) -> Option<&str> {
+        self.settings.fallback.as_deref()
+    }
+}
+
+impl KannelOperator {
+    /// A route to the Kannel of `settings`; `http` is usually [`http_client`]'s.
+    pub fn new(settings: KannelSettings, http: reqwest::Client) -> KannelOperator {
+        KannelOperator {
+            limiter: RateLimiter::per_second(settings.rate_limit),
+            settings,
+            http,
+        }
+    }
+
+    /// How long queued messages wait before the next try: a second, or less when `fail_after`
+    /// is shorter, so a message fails close to its deadline.
+    fn retry_after(&self) -> Duration {
+        (self.settings.fail_after / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+
+    async fn send_message(&self, message: DueMessage, now: i64) -> Outcome {
+        let info = analyze(&message.text);
+        let parts = split(&message.text, info);
+        let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
+        let mut submission = Submission {
+            message_id: message.id,
+            connector: self.settings.name.clone(),
+            at: now,
+            immediate: Vec::new(),
+            scheduled: Vec::new(),
+            operator_ids: Vec::new(),
+        };
+        for (part, text) in (1..=total).zip(&parts) {
+            let udh = (total > 1).then(|| concatenation_udh(message.id, total, part));
+            match self
+                .send_part(&message, part, text, udh, info.encoding)
+                .await
+            {
+                Answer::Accepted => {
+                    submission
+                        .operator_ids
+                        .push((part, part_reference(message.id, part)));
+                    if self.settings.dlr_mask & kannel_bits::SMSC_SUCCESS as u8 == 0 {
+                        submission.immediate.push(self.receipt(
+                            &message,
+                            part,
+                            DeliveryStatus::Accepted,
+                            None,
+                            now,
+                        ));
+                    }
+                }
+                Answer::Rejected { reason, raw } => {
+                    tracing::info!(connector = %self.settings.name, message = message.id, part, %reason, "kannel rejected the message");
+                    for rest in part..=total {
+                        let mut receipt = self.receipt(
+                            &message,
+                            rest,
+                            DeliveryStatus::Rejected,
+                            Some(&reason),
+                            now,
+                        );
+                        receipt.raw = Some(raw.clone());
+                        submission.immediate.push(receipt);
+                    }
+                    break;
+                }
+                Answer::Down(reason) if part == 1 => return self.not_sent(message, now, reason),
+                Answer::Down(reason) => {
+                    tracing::warn!(connector = %self.settings.name, message = message.id, part, %reason, "kannel failed mid-message; the remaining parts are FAILED");
+                    for rest in part..=total {
+                        submission.immediate.push(self.receipt(
+                            &message,
+                            rest,
+                            DeliveryStatus::Failed,
+                            Some(&reason),
+                            now,
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+        Outcome::Done(submission)
+    }
+
+    /// Nothing of `message` went out: it waits, fails, or moves to the fallback.
+    fn not_sent(&self, message: DueMessage, now: i64, reason: String) -> Outcome {
+        let fail_after = i64::try_from(self.settings.fail_after.as_millis()).unwrap_or(i64::MAX);
+        if now.saturating_sub(message.send_at) < fail_after {
+            tracing::warn!(connector = %self.settings.name, message = message.id, %reason, "kannel unavailable; the message stays queued");
+            return Outcome::Queued;
+        }
+        if self.settings.fallback.is_some() {
+            return Outcome::Reroute(message.id);
+        }
+        tracing::warn!(connector = %self.settings.name, message = message.id, %reason, "kannel unavailable past fail_after; the message FAILED");
+        let immediate = (1..=message.parts.max(1))
+            .map(|part| self.receipt(&message, part, DeliveryStatus::Failed, Some(&reason), now))
+            .collect();
+        Outcome::Done(Submission {
+            message_id: message.id,
+            connector: self.settings.name.clone(),
+            at: now,
+            immediate,
+            scheduled: Vec::new(),
+            operator_ids: Vec::new(),
+        })
+    }
+
+    fn receipt(
+        &self,
+        message: &DueMessage,
+        part: u32,
+        status: DeliveryStatus,
+        error_code: Option<&str>,
+        now: i64,
+    ) -> Receipt {
+        Receipt {
+            message_id: message.id,
+            part,
+            status,
+            at: now,
+            source: self.settings.name.clone(),
+            error_code: error_code.map(str::to_owned),
+            raw: error_code.map(|reason| format!("sendsms: {reason}")),
+        }
+    }
+
+    async fn send_part(
+        &self,
+        message: &DueMessage,
+        part: u32,
+        text: &str,
+        udh: Option<[u8; 6]>,
+        encoding: Encoding,
+    ) -> Answer {
+        if let Some(limiter) = &self.limiter {
+            limiter.acquire().await;
+        }
+        let url = match self.sendsms_url(message, part, text, udh, encoding) {
+            Ok(url) => url,
+            Err(reason) => return Answer::Down(reason),
+        };
+        let response = match self.http.get(url).send().await {
+            Ok(response) => response,
+            // Without the URL: it carries the password.
+            Err(error) => return Answer::Down(format!("sendsms: {}", error.without_url())),
+        };
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let reason: String = body.trim().chars().take(MAX_REASON).collect();
+        if status.is_success() {
+            Answer::Accepted
+        } else if status.is_client_error() && status.as_u16() != 429 {
+            Answer::Rejected {
+                raw: format!("sendsms {}: {reason}", status.as_u16()),
+                reason: if reason.is_empty() {
+                    format!("HTTP {}", status.as_u16())
+                } else {
+                    reason
+                },
+            }
+        } else {
+            Answer::Down(format!("sendsms {}: {reason}", status.as_u16()))
+        }
+    }
+
+    /// `sendsms_url` with the part's parameters, each URL-encoded as Kannel expects (the `udh`
+    /// as raw octets).
+    fn sendsms_url(
+        &self,
+        message: &DueMessage,
+        part: u32,
+        text: &str,
+        udh: Option<[u8; 6]>,
+        encoding: Encoding,
+    ) -> Result<Url, String> {
+        let mut url = Url::parse(&self.settings.sendsms_url)
+            .map_err(|error| format!("sendsms_url is not a URL: {error}"))?;
+        let mut query = url.query().unwrap_or_default().to_owned();
+        let mut add = |key: &str, value: &[u8]| {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(key);
+            query.push('=');
+            query.extend(byte_serialize(value));
+        };
+        let settings = &self.settings;
+        add("username", settings.username.as_bytes());
+        add("password", settings.password.as_bytes());
+        if !message.sender.is_empty() {
+            add("from", message.sender.as_bytes());
+        }
+        add("to", message.recipient.as_bytes());
+        add("text", text.as_bytes());
+        add("charset", b"UTF-8");
+        add("coding", coding(encoding));
+        if let Some(udh) = udh {
+            add("udh", &udh);
+        }
+        if message.flash {
+            add("mclass", b"0");
+        }
+        if let Some(minutes) = message.ttl_minutes {
+            add("validity", minutes.to_string().as_bytes());
+        }
+        add("dlr-mask", settings.dlr_mask.to_string().as_bytes());
+        add("dlr-url", self.dlr_url(message.id, part).as_bytes());
+        url.set_query(Some(&query));
+        Ok(url)
+    }
+
+    /// Where Kannel reports on one part; Kannel fills in `%d`, `%A`, `%F` and `%T`.
+    fn dlr_url(&self, message_id: MessageId, part: u32) -> String {
+        let token: String = byte_serialize(self.settings.token.as_bytes()).collect();
+        format!(
+            "{}/ingest/{}?token={token}&ref={}&type=%d&answer=%A&smsc=%F&ts=%T",
+            self.settings.dlr_base_url.trim_end_matches('/'),
+            self.settings.name,
+            part_reference(message_id, part),
+        )
+    }
+}
+
+/// The operator id of one part, and the `ref` its reports carry.
+fn part_reference(message_id: MessageId, part: u32) -> String {
+    format!("{message_id}.{part}")
+}
+
+/// Kannel's `coding`: 0 for the GSM alphabet, 2 for UCS-2.
+fn coding(encoding: Encoding) -> &'static [u8] {
+    match encoding {
+        Encoding::Gsm7 => b"0",
+        Encoding::Ucs2 => b"2",
+    }
+}
+
+/// `05 00 03 reference total index`: an 8-bit concatenation reference from the message id.
+fn concatenation_udh(message_id: MessageId, total: u32, part: u32) -> [u8; 6] {
+    let octet = |value: u32| u8::try_from(value).unwrap_or(u8::MAX);
+    let reference = (message_id & 0xFF) as u8;
+    [0x05, 0x00, 0x03, reference, octet(total), octet(part)]
+}
+
+/// The text of each part, cut where `analyze` counts its parts: greedily, never inside an
+/// escape sequence or a surrogate pair.
+fn split(text: &str, info: TextInfo) -> Vec<String> {
+    if info.parts <= 1 {
+        return vec![text.to_owned()];
+    }
+    let (per_part, cost): (u32, fn(char) -> u32) = match info.encoding {
+        Encoding::Gsm7 => (GSM_PER_PART, |c| analyze(c.encode_utf8(&mut [0; 4])).units),
+        Encoding::Ucs2 => (UCS2_PER_PART, |c| c.len_utf16() as u32),
+    };
+    let mut parts = vec![String::new()];
+    let mut fill = 0;
+    for c in text.chars() {
+        let units = cost(c);
+        if fill + units > per_part {
+            parts.push(String::new());
+            fill = 0;
+        }
+        fill += units;
+        if let Some(last) = parts.last_mut() {
+            last.push(c);
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(text: &str, expect: &[usize]) {
+        let parts = split(text, analyze(text));
+        let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
+        assert_eq!(lengths, expect, "{text:?}");
+        assert_eq!(parts.concat(), text);
+    }
+
+    #[test]
+    fn texts_are_cut_where_the_encoding_counts_parts() {
+        check("", &[0]);
+        check(&"a".repeat(160), &[160]);
+        check(&"a".repeat(161), &[153, 8]);
+        check(
+            &format!("{}€{}", "a".repeat(152), "a".repeat(10)),
+            &[152, 11],
+        );
+        check(&"ä".repeat(160), &[160]);
+        check(&"ж".repeat(70), &[70]);
+        check(&"ж".repeat(71), &[67, 4]);
+        check(
+            &format!("{}😀{}", "ж".repeat(66), "ж".repeat(10)),
+            &[66, 11],
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn the_parts_are_as_many_as_analyze_counts(text in "[a-z€ж😀 ]{0,400}") {
+            let info = analyze(&text);
+            let parts = split(&text, info);
+            prop_assert_eq!(parts.len(), info.parts as usize);
+            prop_assert_eq!(parts.concat(), text);
+        }
+    }
+
+    #[test]
+    fn the_udh_numbers_parts_under_one_reference() {
+        assert_eq!(
+            concatenation_udh(0x1234, 3, 2),
+            [0x05, 0x00, 0x03, 0x34, 3, 2]
+        );
+    }
+}
