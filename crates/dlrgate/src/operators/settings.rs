@@ -231,7 +231,7 @@ pub fn validate(connectors: &[ConnectorSettings], routing: &RoutingSettings) -> 
     for target in routes.targets().chain(fallbacks) {
         if !names.contains(&target) {
             return Err(format!(
-                "routing names connector {target:?}, which is not declared"
+                "a route, fallback or reports_for names connector {target:?}, which is not declared"
             ));
         }
     }
