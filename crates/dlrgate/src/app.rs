@@ -93,6 +93,8 @@ impl Application {
     /// Serves until `shutdown` fires, then stops accepting, finishes in-flight requests, lets
     /// the intake store what it holds and the workers finish their batch, and closes the store.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // Installed first, so that metrics recorded by tasks started below are kept.
+        let metrics = crate::telemetry::metrics_handle();
         let store: Arc<dyn Store> = self.store.clone();
         let stored = Arc::new(Notify::new());
         let (intake, intake_task) = Intake::start(
@@ -131,7 +133,7 @@ impl Application {
             settings: self.settings.clone(),
             intake,
             nonces: Arc::new(NonceCache::default()),
-            metrics: crate::telemetry::metrics_handle(),
+            metrics,
             address_policy,
             deliveries,
             routes: Arc::new(self.settings.routing.router()),

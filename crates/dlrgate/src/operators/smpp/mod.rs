@@ -98,12 +98,13 @@ async fn watch_link(
     mut state: watch::Receiver<LinkState>,
     stop: CancellationToken,
 ) {
-    let gauge = metrics::gauge!("dlrgate_smpp_binds_up", "connector" => connector.clone());
     let mut up = false;
     loop {
         let now_up = matches!(*state.borrow_and_update(), LinkState::Bound);
         if now_up != up {
             up = now_up;
+            // Looked up at each change: the metrics recorder may be installed after this starts.
+            let gauge = metrics::gauge!("dlrgate_smpp_binds_up", "connector" => connector.clone());
             if up {
                 gauge.increment(1.0);
                 tracing::info!(%connector, "SMPP bind up");
