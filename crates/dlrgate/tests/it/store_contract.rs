@@ -56,6 +56,7 @@ macro_rules! store_contract_tests {
             operators::duplicate_operator_receipt_is_kept_and_changes_nothing,
             operators::due_messages_and_reroutes_go_by_connector,
             operators::purge_deletes_receipts_parked_before_the_cutoff,
+            operators::a_reused_operator_id_names_the_newest_part,
         }
     };
     (@each $open:path; $($module:ident :: $name:ident),+ $(,)?) => {

@@ -1,6 +1,8 @@
 //! Operator message ids in SQLite: storing each part's SMSC id, matching receipts that name those
 //! ids, parking the ones that arrive before their submit response, and re-routing queued messages.
 
+use std::collections::HashMap;
+
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::map_err;
@@ -16,11 +18,13 @@ pub async fn apply_operator_receipts(
     now: i64,
 ) -> StoreResult<OperatorReceiptsOutcome> {
     let mut tx = writer.begin().await.map_err(map_err)?;
+    let ids: Vec<&str> = receipts.iter().map(|r| r.operator_id.as_str()).collect();
+    let parts = find_parts(&mut tx, connector, &ids).await?;
     let mut outcome = OperatorReceiptsOutcome::default();
     let mut unmatched = Vec::new();
     for receipt in receipts {
-        match find_part(&mut tx, connector, &receipt.operator_id).await? {
-            Some((message_id, part)) => {
+        match parts.get(&receipt.operator_id) {
+            Some(&(message_id, part)) => {
                 outcome.matched += 1;
                 let receipt = to_receipt(connector, message_id, part, receipt);
                 outcome.changes.extend(apply_one(&mut tx, &receipt).await?);
@@ -50,29 +54,37 @@ pub async fn apply_operator_receipts(
     Ok(outcome)
 }
 
-/// The newest part `connector` gave this id (SMSC counters can wrap and reuse ids).
-async fn find_part(
+/// The part each of `ids` names on `connector`, looked up in one statement per chunk. An id
+/// given to several parts names the newest (SMSC counters wrap and reuse ids).
+async fn find_parts(
     conn: &mut SqliteConnection,
     connector: &str,
-    operator_id: &str,
-) -> StoreResult<Option<(MessageId, u32)>> {
-    let row = sqlx::query(
-        "SELECT p.message_id, p.part FROM message_parts p JOIN messages m ON m.id = p.message_id
-         WHERE p.operator_message_id = ? AND m.connector = ? ORDER BY p.message_id DESC LIMIT 1",
-    )
-    .bind(operator_id)
-    .bind(connector)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    row.map(|row| {
-        let part: i64 = row.try_get(1).map_err(map_err)?;
-        Ok((
-            row.try_get(0).map_err(map_err)?,
-            u32::try_from(part).unwrap_or(1),
-        ))
-    })
-    .transpose()
+    ids: &[&str],
+) -> StoreResult<HashMap<String, (MessageId, u32)>> {
+    let mut parts = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT p.operator_message_id, p.message_id, p.part FROM message_parts p
+             JOIN messages m ON m.id = p.message_id
+             WHERE m.connector = ? AND p.operator_message_id IN ({})
+             ORDER BY p.message_id",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await.map_err(map_err)? {
+            let part: i64 = row.try_get(2).map_err(map_err)?;
+            let found = (
+                row.try_get(1).map_err(map_err)?,
+                u32::try_from(part).unwrap_or(1),
+            );
+            // Ascending message ids: the newest part wins.
+            parts.insert(row.try_get(0).map_err(map_err)?, found);
+        }
+    }
+    Ok(parts)
 }
 
 fn to_receipt(connector: &str, message_id: MessageId, part: u32, r: OperatorReceipt) -> Receipt {
@@ -88,73 +100,105 @@ fn to_receipt(connector: &str, message_id: MessageId, part: u32, r: OperatorRece
 }
 
 /// Stores the operator id of each submitted part, then applies (and deletes) the receipts parked
-/// for those ids, oldest first.
+/// for those ids, oldest first. A few statements per batch, not per part.
 pub(super) async fn store_ids_and_unpark(
     conn: &mut SqliteConnection,
     submissions: &[&Submission],
 ) -> StoreResult<Vec<StatusChange>> {
+    let ids: Vec<(&Submission, u32, &str)> = submissions
+        .iter()
+        .flat_map(|s| {
+            s.operator_ids
+                .iter()
+                .map(move |(part, id)| (*s, *part, id.as_str()))
+        })
+        .collect();
+    for chunk in ids.chunks(300) {
+        let sql = format!(
+            "UPDATE message_parts SET operator_message_id = v.column3
+             FROM (VALUES {}) AS v WHERE message_id = v.column1 AND part = v.column2",
+            vec!["(?, ?, ?)"; chunk.len()].join(", ")
+        );
+        let mut query = sqlx::query(audited(sql));
+        for (submission, part, id) in chunk {
+            query = query
+                .bind(submission.message_id)
+                .bind(i64::from(*part))
+                .bind(*id);
+        }
+        query.execute(&mut *conn).await.map_err(map_err)?;
+    }
     let mut changes = Vec::new();
-    for submission in submissions {
-        for (part, operator_id) in &submission.operator_ids {
-            sqlx::query(
-                "UPDATE message_parts SET operator_message_id = ? WHERE message_id = ? AND part = ?",
-            )
-            .bind(operator_id)
-            .bind(submission.message_id)
-            .bind(i64::from(*part))
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-        }
-        if submission.operator_ids.is_empty() {
-            continue;
-        }
-        for (part, receipt) in unpark(conn, submission).await? {
-            let receipt = to_receipt(&submission.connector, submission.message_id, part, receipt);
-            changes.extend(apply_one(conn, &receipt).await?);
-        }
+    for (submission, part, receipt) in unpark(conn, &ids).await? {
+        let receipt = to_receipt(&submission.connector, submission.message_id, part, receipt);
+        changes.extend(apply_one(conn, &receipt).await?);
     }
     Ok(changes)
 }
 
-async fn unpark(
+/// Deletes the receipts parked for `ids` and returns them with their part, oldest first.
+async fn unpark<'s>(
     conn: &mut SqliteConnection,
-    submission: &Submission,
-) -> StoreResult<Vec<(u32, OperatorReceipt)>> {
-    let ids = &submission.operator_ids;
-    let sql = format!(
-        "DELETE FROM parked_receipts WHERE connector = ? AND operator_message_id IN ({})
-         RETURNING id, operator_message_id, status, at, error_code, raw",
-        placeholders(ids.len())
-    );
-    let mut query = sqlx::query(audited(sql)).bind(submission.connector.clone());
-    for (_, id) in ids {
-        query = query.bind(id.clone());
-    }
-    let rows = query.fetch_all(&mut *conn).await.map_err(map_err)?;
-    let mut parked = Vec::with_capacity(rows.len());
-    for row in rows {
-        let seq: i64 = row.try_get("id").map_err(map_err)?;
-        let operator_id: String = row.try_get("operator_message_id").map_err(map_err)?;
-        let status: String = row.try_get("status").map_err(map_err)?;
-        let status: DeliveryStatus = status
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("parked status {status:?}")))?;
-        let part = ids
+    ids: &[(&'s Submission, u32, &str)],
+) -> StoreResult<Vec<(&'s Submission, u32, OperatorReceipt)>> {
+    let mut connectors: Vec<&str> = ids.iter().map(|(s, _, _)| s.connector.as_str()).collect();
+    connectors.sort_unstable();
+    connectors.dedup();
+    let mut parked = Vec::new();
+    for connector in connectors {
+        let any: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM parked_receipts WHERE connector = ?)")
+                .bind(connector)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        if !any {
+            continue;
+        }
+        let owners: HashMap<&str, (&Submission, u32)> = ids
             .iter()
-            .find(|(_, id)| *id == operator_id)
-            .map_or(1, |(part, _)| *part);
-        let receipt = OperatorReceipt {
-            operator_id,
-            status,
-            at: row.try_get("at").map_err(map_err)?,
-            error_code: row.try_get("error_code").map_err(map_err)?,
-            raw: row.try_get("raw").map_err(map_err)?,
-        };
-        parked.push((seq, part, receipt));
+            .filter(|(s, _, _)| s.connector == connector)
+            .map(|(s, part, id)| (*id, (*s, *part)))
+            .collect();
+        let keys: Vec<&str> = owners.keys().copied().collect();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "DELETE FROM parked_receipts WHERE connector = ? AND operator_message_id IN ({})
+                 RETURNING id, operator_message_id, status, at, error_code, raw",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *conn).await.map_err(map_err)? {
+                let (seq, receipt) = parked_from_row(&row)?;
+                if let Some(&(submission, part)) = owners.get(receipt.operator_id.as_str()) {
+                    parked.push((seq, submission, part, receipt));
+                }
+            }
+        }
     }
-    parked.sort_by_key(|(seq, _, _)| *seq);
-    Ok(parked.into_iter().map(|(_, part, r)| (part, r)).collect())
+    parked.sort_by_key(|(seq, _, _, _)| *seq);
+    Ok(parked
+        .into_iter()
+        .map(|(_, s, part, r)| (s, part, r))
+        .collect())
+}
+
+fn parked_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<(i64, OperatorReceipt)> {
+    let status: String = row.try_get("status").map_err(map_err)?;
+    let status: DeliveryStatus = status
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("parked status {status:?}")))?;
+    let receipt = OperatorReceipt {
+        operator_id: row.try_get("operator_message_id").map_err(map_err)?,
+        status,
+        at: row.try_get("at").map_err(map_err)?,
+        error_code: row.try_get("error_code").map_err(map_err)?,
+        raw: row.try_get("raw").map_err(map_err)?,
+    };
+    Ok((row.try_get("id").map_err(map_err)?, receipt))
 }
 
 pub async fn reroute(writer: &SqlitePool, ids: &[MessageId], connector: &str) -> StoreResult<u64> {

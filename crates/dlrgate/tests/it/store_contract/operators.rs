@@ -237,3 +237,25 @@ pub async fn purge_deletes_receipts_parked_before_the_cutoff(store: &dyn Store) 
     assert_eq!(kept, 1);
     assert_eq!(store.queue_depths().await.unwrap().parked_receipts, 0);
 }
+
+pub async fn a_reused_operator_id_names_the_newest_part(store: &dyn Store) {
+    // Arrange: the SMSC's counter wrapped and gave a later message the same id.
+    let tenant = tenant(store).await;
+    let old = submit_one(store, tenant.id(), on(SMSC, "491700000021")).await;
+    let new = submit_one(store, tenant.id(), on(SMSC, "491700000022")).await;
+    submit_to_smsc(store, old, &["W1"]).await;
+    submit_to_smsc(store, new, &["W1"]).await;
+
+    // Act
+    let outcome = store
+        .apply_operator_receipts(SMSC, vec![op_receipt("W1", Delivered, T0 + 9)])
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(
+        outcome.changes,
+        vec![change(new, tenant.id(), Delivered, T0 + 9)]
+    );
+    assert_eq!(status_of(store, tenant.id(), old).await, Some(Accepted));
+}
