@@ -9,7 +9,7 @@
 
 #[cfg(doc)]
 use crate::domain::encoding::analyze;
-use crate::domain::encoding::{GSM_PER_PART, GSM_SINGLE, UCS2_PER_PART, UCS2_SINGLE};
+use crate::domain::encoding::{Encoding, GSM_PER_PART, GSM_SINGLE, UCS2_PER_PART, UCS2_SINGLE};
 
 /// The GSM 03.38 escape code: the next septet is looked up in the extension table.
 const ESC: u8 = 0x1B;
@@ -71,31 +71,48 @@ pub struct Segment {
     pub short_message: Vec<u8>,
 }
 
-/// Splits `text` into the segments [`analyze`] counts, with a concatenation UDH
-/// (`05 00 03 reference total index`, index from 1) on each part when there are several.
+/// Splits `text` into the segments [`analyze`] counts, the parts of [`part_texts`], with a
+/// [`concatenation_udh`] on each part when there are several.
 ///
 /// The UDH counts parts in one octet, so it can number at most 255; the API caps texts at
 /// 1,520 characters, which is at most 47 parts. Beyond 255 parts, `total` and `index`
 /// saturate at 255.
 pub fn segments(text: &str, reference: u8, flash: bool) -> Vec<Segment> {
     let class = if flash { DATA_CODING_CLASS_0 } else { 0 };
-    let (data_coding, payloads) = match gsm7_septets(text) {
-        Some(septets) => {
-            let parts = split(&septets, gsm7_unit_len, GSM_SINGLE, GSM_PER_PART);
-            let payloads = parts.into_iter().map(<[u8]>::to_vec).collect();
+    let (encoding, parts) = cut(text);
+    let (data_coding, payloads) = match encoding {
+        Encoding::Gsm7 => {
+            // Every part of a GSM text is GSM, so the default is never taken.
+            let payloads = parts
+                .iter()
+                .map(|part| gsm7_septets(part).unwrap_or_default())
+                .collect();
             (DATA_CODING_GSM7 | class, payloads)
         }
-        None => {
-            let units: Vec<u16> = text.encode_utf16().collect();
-            let parts = split(&units, utf16_unit_len, UCS2_SINGLE, UCS2_PER_PART);
+        Encoding::Ucs2 => {
             let payloads = parts
-                .into_iter()
-                .map(|part| part.iter().flat_map(|unit| unit.to_be_bytes()).collect())
+                .iter()
+                .map(|part| part.encode_utf16().flat_map(u16::to_be_bytes).collect())
                 .collect();
             (DATA_CODING_UCS2 | class, payloads)
         }
     };
     with_headers(payloads, data_coding, reference)
+}
+
+/// The text of each part, cut exactly where [`analyze`] counts its parts: all of `text` if it
+/// fits one SMS, else greedily as much as fits a concatenated part, never inside a character (so
+/// never inside a GSM escape pair or a UTF-16 surrogate pair). The parts joined are `text`; an
+/// empty text is one empty part.
+pub fn part_texts(text: &str) -> Vec<&str> {
+    cut(text).1
+}
+
+/// The concatenation UDH of part `index` (from 1) of `total`: `05 00 03 reference total index`,
+/// with an 8-bit reference. `total` and `index` saturate at 255.
+pub fn concatenation_udh(reference: u8, total: u32, index: u32) -> [u8; 6] {
+    let octet = |value: u32| u8::try_from(value).unwrap_or(u8::MAX);
+    [0x05, 0x00, 0x03, reference, octet(total), octet(index)]
 }
 
 /// GSM 03.38 code of each character (extension characters as 0x1B + code); `None` if a
@@ -156,40 +173,49 @@ fn extension_char(code: u8) -> Option<char> {
     Some(*c)
 }
 
-/// Septets of the character starting with `septet`: an escape pair is indivisible.
-fn gsm7_unit_len(septet: &u8) -> usize {
-    if *septet == ESC { 2 } else { 1 }
-}
-
-/// UTF-16 units of the character starting with `unit`: a surrogate pair is indivisible.
-fn utf16_unit_len(unit: &u16) -> usize {
-    if (0xD800..=0xDBFF).contains(unit) {
-        2
+/// Septets `c` takes in GSM 7-bit (2 for an escape pair), or `None` outside the alphabet.
+fn gsm7_len(c: char) -> Option<usize> {
+    if basic_code(c).is_some() {
+        Some(1)
     } else {
-        1
+        GSM7_EXTENSION.iter().any(|&(_, ext)| ext == c).then_some(2)
     }
 }
 
-/// Cuts `units` into parts exactly as `encoding::count_parts` counts them: everything in one
-/// part if it fits `single`, else greedily at most `per_part` per part, never splitting the
-/// `unit_len` units that make up one character.
-fn split<T>(units: &[T], unit_len: fn(&T) -> usize, single: u32, per_part: u32) -> Vec<&[T]> {
+/// The encoding of `text`, as [`analyze`] picks it, and the text of each of its parts.
+fn cut(text: &str) -> (Encoding, Vec<&str>) {
+    if text.chars().all(|c| gsm7_len(c).is_some()) {
+        let units = |c| gsm7_len(c).unwrap_or(2);
+        (
+            Encoding::Gsm7,
+            cut_at(text, units, GSM_SINGLE, GSM_PER_PART),
+        )
+    } else {
+        let parts = cut_at(text, char::len_utf16, UCS2_SINGLE, UCS2_PER_PART);
+        (Encoding::Ucs2, parts)
+    }
+}
+
+/// Cuts `text` as `encoding::count_parts` counts it: everything in one part if its `units` fit
+/// `single`, else greedily at most `per_part` units per part, whole characters only.
+fn cut_at(text: &str, units: fn(char) -> usize, single: u32, per_part: u32) -> Vec<&str> {
     let (single, per_part) = (single as usize, per_part as usize);
-    if units.len() <= single {
-        return vec![units];
+    if text.chars().map(units).sum::<usize>() <= single {
+        return vec![text];
     }
     let mut parts = Vec::new();
     let mut start = 0;
-    let mut at = 0;
-    while let Some(unit) = units.get(at) {
-        let len = unit_len(unit);
-        if at + len - start > per_part {
-            parts.push(&units[start..at]);
+    let mut fill = 0;
+    for (at, c) in text.char_indices() {
+        let len = units(c);
+        if fill + len > per_part {
+            parts.push(&text[start..at]);
             start = at;
+            fill = 0;
         }
-        at += len;
+        fill += len;
     }
-    parts.push(&units[start..]);
+    parts.push(&text[start..]);
     parts
 }
 
@@ -205,13 +231,12 @@ fn with_headers(payloads: Vec<Vec<u8>>, data_coding: u8, reference: u8) -> Vec<S
             })
             .collect();
     }
-    let total = u8::try_from(payloads.len()).unwrap_or(u8::MAX);
+    let total = u32::try_from(payloads.len()).unwrap_or(u32::MAX);
     payloads
         .into_iter()
-        .enumerate()
-        .map(|(index, payload)| {
-            let index = u8::try_from(index + 1).unwrap_or(u8::MAX);
-            let mut short_message = vec![0x05, 0x00, 0x03, reference, total, index];
+        .zip(1..=total)
+        .map(|(payload, index)| {
+            let mut short_message = concatenation_udh(reference, total, index).to_vec();
             short_message.extend(payload);
             Segment {
                 data_coding,

@@ -31,16 +31,13 @@ use super::rate::RateLimiter;
 use super::settings::KannelSettings;
 use super::{Operator, Submitted};
 use crate::domain::dlr::kannel_bits;
-use crate::domain::encoding::{Encoding, TextInfo, analyze};
+use crate::domain::encoding::{Encoding, analyze};
+use crate::domain::segment::{concatenation_udh, part_texts};
 use crate::domain::status::DeliveryStatus;
 use crate::store::{DueMessage, MessageId, Receipt, Submission};
 
 /// Messages sent to Kannel at the same time.
 const CONCURRENCY: usize = 16;
-/// Septets (GSM 7-bit) and UTF-16 code units (UCS-2) per part of a concatenated message, as
-/// `domain::encoding` counts them.
-const GSM_PER_PART: u32 = 153;
-const UCS2_PER_PART: u32 = 67;
 /// Longest Kannel answer kept as an error code.
 const MAX_REASON: usize = 200;
 
@@ -118,8 +115,8 @@ impl KannelOperator {
     }
 
     async fn send_message(&self, message: DueMessage, now: i64) -> Outcome {
-        let info = analyze(&message.text);
-        let parts = split(&message.text, info);
+        let encoding = analyze(&message.text).encoding;
+        let parts = part_texts(&message.text);
         let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
         let mut submission = Submission {
             message_id: message.id,
@@ -129,12 +126,11 @@ impl KannelOperator {
             scheduled: Vec::new(),
             operator_ids: Vec::new(),
         };
+        // An 8-bit concatenation reference from the message id.
+        let reference = (message.id & 0xFF) as u8;
         for (part, text) in (1..=total).zip(&parts) {
-            let udh = (total > 1).then(|| concatenation_udh(message.id, total, part));
-            match self
-                .send_part(&message, part, text, udh, info.encoding)
-                .await
-            {
+            let udh = (total > 1).then(|| concatenation_udh(reference, total, part));
+            match self.send_part(&message, part, text, udh, encoding).await {
                 Answer::Accepted => {
                     submission
                         .operator_ids
@@ -333,88 +329,5 @@ fn coding(encoding: Encoding) -> &'static [u8] {
     match encoding {
         Encoding::Gsm7 => b"0",
         Encoding::Ucs2 => b"2",
-    }
-}
-
-/// `05 00 03 reference total index`: an 8-bit concatenation reference from the message id.
-fn concatenation_udh(message_id: MessageId, total: u32, part: u32) -> [u8; 6] {
-    let octet = |value: u32| u8::try_from(value).unwrap_or(u8::MAX);
-    let reference = (message_id & 0xFF) as u8;
-    [0x05, 0x00, 0x03, reference, octet(total), octet(part)]
-}
-
-/// The text of each part, cut where `analyze` counts its parts: greedily, never inside an
-/// escape sequence or a surrogate pair.
-fn split(text: &str, info: TextInfo) -> Vec<String> {
-    if info.parts <= 1 {
-        return vec![text.to_owned()];
-    }
-    let (per_part, cost): (u32, fn(char) -> u32) = match info.encoding {
-        Encoding::Gsm7 => (GSM_PER_PART, |c| analyze(c.encode_utf8(&mut [0; 4])).units),
-        Encoding::Ucs2 => (UCS2_PER_PART, |c| c.len_utf16() as u32),
-    };
-    let mut parts = vec![String::new()];
-    let mut fill = 0;
-    for c in text.chars() {
-        let units = cost(c);
-        if fill + units > per_part {
-            parts.push(String::new());
-            fill = 0;
-        }
-        fill += units;
-        if let Some(last) = parts.last_mut() {
-            last.push(c);
-        }
-    }
-    parts
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn check(text: &str, expect: &[usize]) {
-        let parts = split(text, analyze(text));
-        let lengths: Vec<usize> = parts.iter().map(|p| p.chars().count()).collect();
-        assert_eq!(lengths, expect, "{text:?}");
-        assert_eq!(parts.concat(), text);
-    }
-
-    #[test]
-    fn texts_are_cut_where_the_encoding_counts_parts() {
-        check("", &[0]);
-        check(&"a".repeat(160), &[160]);
-        check(&"a".repeat(161), &[153, 8]);
-        check(
-            &format!("{}€{}", "a".repeat(152), "a".repeat(10)),
-            &[152, 11],
-        );
-        check(&"ä".repeat(160), &[160]);
-        check(&"ж".repeat(70), &[70]);
-        check(&"ж".repeat(71), &[67, 4]);
-        check(
-            &format!("{}😀{}", "ж".repeat(66), "ж".repeat(10)),
-            &[66, 11],
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn the_parts_are_as_many_as_analyze_counts(text in "[a-z€ж😀 ]{0,400}") {
-            let info = analyze(&text);
-            let parts = split(&text, info);
-            prop_assert_eq!(parts.len(), info.parts as usize);
-            prop_assert_eq!(parts.concat(), text);
-        }
-    }
-
-    #[test]
-    fn the_udh_numbers_parts_under_one_reference() {
-        assert_eq!(
-            concatenation_udh(0x1234, 3, 2),
-            [0x05, 0x00, 0x03, 0x34, 3, 2]
-        );
     }
 }

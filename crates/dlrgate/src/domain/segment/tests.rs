@@ -51,6 +51,9 @@ fn check_segments(text: &str, flash: bool, expect: (u8, &[usize])) {
 /// Everything a split must satisfy, whatever the text.
 fn assert_invariants(text: &str, reference: u8, flash: bool) {
     let info = analyze(text);
+    let texts = part_texts(text);
+    assert_eq!(texts.len(), info.parts as usize, "part texts of {text:?}");
+    assert_eq!(texts.concat(), text);
     let segments = segments(text, reference, flash);
     assert_eq!(
         segments.len(),
@@ -263,6 +266,18 @@ fn concatenated_parts_start_with_exact_udh() {
     ];
     let expect = vec![segment(0x08, true, &first), segment(0x08, true, &second)];
     assert_eq!(segments(&(ru(69) + "😀"), 0x00, false), expect);
+}
+
+#[test]
+fn udh_numbers_saturate_at_255() {
+    assert_eq!(
+        concatenation_udh(0x34, 3, 2),
+        [0x05, 0x00, 0x03, 0x34, 3, 2]
+    );
+    assert_eq!(
+        concatenation_udh(0x34, 300, 256),
+        [0x05, 0x00, 0x03, 0x34, 0xFF, 0xFF]
+    );
 }
 
 fn segment(data_coding: u8, udhi: bool, short_message: &[u8]) -> Segment {
