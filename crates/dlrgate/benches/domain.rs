@@ -3,6 +3,8 @@
 
 use dlrgate::domain::encoding::analyze;
 use dlrgate::domain::msisdn::Msisdn;
+use dlrgate::domain::receipt::{DeliveryReceipt, IdFormat, normalize_id, public_status};
+use dlrgate::domain::segment::segments;
 use dlrgate::domain::signature::{SignedRequest, sign};
 use dlrgate::domain::status::{Decision, DeliveryStatus, PartState, aggregate, transition};
 
@@ -69,4 +71,23 @@ fn sign_a_webhook() -> String {
         body,
     };
     sign(divan::black_box("secret"), &request)
+}
+
+/// An SMPP receipt as most SMSCs send it: Appendix B text, read and mapped to a status.
+#[divan::bench]
+fn read_a_receipt_text() -> DeliveryStatus {
+    let text = "id:1F04A9 sub:001 dlvrd:001 submit date:2611270308 done date:2611270309 stat:DELIVRD err:000 text:hello there";
+    let receipt = DeliveryReceipt::parse_text(divan::black_box(text)).unwrap_or_default();
+    let _key = normalize_id(
+        receipt.message_id.as_deref().unwrap_or_default(),
+        IdFormat::Hex,
+    );
+    public_status(&receipt)
+}
+
+/// A 3-part GSM text cut into `submit_sm` segments with concatenation headers.
+#[divan::bench]
+fn segments_of_a_long_text() -> usize {
+    let text = "The quick brown fox jumps over the lazy dog. ".repeat(10);
+    segments(divan::black_box(&text), 7, false).len()
 }

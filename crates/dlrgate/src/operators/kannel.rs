@@ -23,13 +23,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use url::Url;
 use url::form_urlencoded::byte_serialize;
 
 use super::rate::RateLimiter;
 use super::settings::KannelSettings;
-use super::{Operator, Submitted};
+use super::{Operator, Outcome};
 use crate::domain::dlr::kannel_bits;
 use crate::domain::encoding::{Encoding, analyze};
 use crate::domain::segment::{concatenation_udh, part_texts};
@@ -63,34 +62,21 @@ enum Answer {
         reason: String,
         raw: String,
     },
-    /// Kannel could not be asked, or asked us to come back.
+    /// Kannel could not be asked (connection refused), or asked us to come back (429, 5xx).
     Down(String),
-}
-
-/// What became of one message.
-enum Outcome {
-    Done(Submission),
-    Queued,
-    Reroute(MessageId),
+    /// The request went out but no answer came (timeout, broken connection): Kannel may have
+    /// the part, so it is not sent again.
+    InDoubt(String),
 }
 
 #[async_trait]
 impl Operator for KannelOperator {
-    async fn submit(&self, messages: Vec<DueMessage>, now: i64) -> Submitted {
-        let outcomes: Vec<Outcome> = futures_util::stream::iter(messages)
-            .map(|message| self.send_message(message, now))
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut submitted = Submitted::default();
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Done(submission) => submitted.submissions.push(submission),
-                Outcome::Reroute(id) => submitted.reroute.push(id),
-                Outcome::Queued => submitted.retry_after = Some(self.retry_after()),
-            }
-        }
-        submitted
+    async fn submit(&self, message: &DueMessage, now: i64) -> Outcome {
+        self.send_message(message, now).await
+    }
+
+    fn concurrency(&self) -> usize {
+        CONCURRENCY
     }
 
     fn fallback(&self) -> Option<&str> {
@@ -114,7 +100,7 @@ impl KannelOperator {
         (self.settings.fail_after / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
     }
 
-    async fn send_message(&self, message: DueMessage, now: i64) -> Outcome {
+    async fn send_message(&self, message: &DueMessage, now: i64) -> Outcome {
         let encoding = analyze(&message.text).encoding;
         let parts = part_texts(&message.text);
         let total = u32::try_from(parts.len()).unwrap_or(u32::MAX);
@@ -130,14 +116,14 @@ impl KannelOperator {
         let reference = (message.id & 0xFF) as u8;
         for (part, text) in (1..=total).zip(&parts) {
             let udh = (total > 1).then(|| concatenation_udh(reference, total, part));
-            match self.send_part(&message, part, text, udh, encoding).await {
+            match self.send_part(message, part, text, udh, encoding).await {
                 Answer::Accepted => {
                     submission
                         .operator_ids
                         .push((part, part_reference(message.id, part)));
                     if self.settings.dlr_mask & kannel_bits::SMSC_SUCCESS as u8 == 0 {
                         submission.immediate.push(self.receipt(
-                            &message,
+                            message,
                             part,
                             DeliveryStatus::Accepted,
                             None,
@@ -149,7 +135,7 @@ impl KannelOperator {
                     tracing::info!(connector = %self.settings.name, message = message.id, part, %reason, "kannel rejected the message");
                     for rest in part..=total {
                         let mut receipt = self.receipt(
-                            &message,
+                            message,
                             rest,
                             DeliveryStatus::Rejected,
                             Some(&reason),
@@ -161,11 +147,31 @@ impl KannelOperator {
                     break;
                 }
                 Answer::Down(reason) if part == 1 => return self.not_sent(message, now, reason),
+                Answer::InDoubt(reason) => {
+                    tracing::warn!(connector = %self.settings.name, message = message.id, part, %reason, "no answer from kannel; the part is in doubt and not sent again");
+                    submission.immediate.push(self.receipt(
+                        message,
+                        part,
+                        DeliveryStatus::Unknown,
+                        Some("in-doubt"),
+                        now,
+                    ));
+                    for rest in part + 1..=total {
+                        submission.immediate.push(self.receipt(
+                            message,
+                            rest,
+                            DeliveryStatus::Failed,
+                            Some("previous-part-failed"),
+                            now,
+                        ));
+                    }
+                    break;
+                }
                 Answer::Down(reason) => {
                     tracing::warn!(connector = %self.settings.name, message = message.id, part, %reason, "kannel failed mid-message; the remaining parts are FAILED");
                     for rest in part..=total {
                         submission.immediate.push(self.receipt(
-                            &message,
+                            message,
                             rest,
                             DeliveryStatus::Failed,
                             Some(&reason),
@@ -176,31 +182,19 @@ impl KannelOperator {
                 }
             }
         }
-        Outcome::Done(submission)
+        Outcome::Submitted(submission)
     }
 
-    /// Nothing of `message` went out: it waits, fails, or moves to the fallback.
-    fn not_sent(&self, message: DueMessage, now: i64, reason: String) -> Outcome {
+    /// Nothing of `message` went out: it waits, or, past `fail_after`, is given up on (the
+    /// submitter moves it to the fallback or makes it FAILED).
+    fn not_sent(&self, message: &DueMessage, now: i64, reason: String) -> Outcome {
         let fail_after = i64::try_from(self.settings.fail_after.as_millis()).unwrap_or(i64::MAX);
         if now.saturating_sub(message.send_at) < fail_after {
             tracing::warn!(connector = %self.settings.name, message = message.id, %reason, "kannel unavailable; the message stays queued");
-            return Outcome::Queued;
+            return Outcome::NotSent(self.retry_after());
         }
-        if self.settings.fallback.is_some() {
-            return Outcome::Reroute(message.id);
-        }
-        tracing::warn!(connector = %self.settings.name, message = message.id, %reason, "kannel unavailable past fail_after; the message FAILED");
-        let immediate = (1..=message.parts.max(1))
-            .map(|part| self.receipt(&message, part, DeliveryStatus::Failed, Some(&reason), now))
-            .collect();
-        Outcome::Done(Submission {
-            message_id: message.id,
-            connector: self.settings.name.clone(),
-            at: now,
-            immediate,
-            scheduled: Vec::new(),
-            operator_ids: Vec::new(),
-        })
+        tracing::warn!(connector = %self.settings.name, message = message.id, %reason, "kannel unavailable past fail_after");
+        Outcome::GaveUp(reason)
     }
 
     fn receipt(
@@ -239,8 +233,12 @@ impl KannelOperator {
         };
         let response = match self.http.get(url).send().await {
             Ok(response) => response,
-            // Without the URL: it carries the password.
-            Err(error) => return Answer::Down(format!("sendsms: {}", error.without_url())),
+            // Without the URL: it carries the password. Only a refused connection proves that
+            // Kannel never saw the request.
+            Err(error) if error.is_connect() => {
+                return Answer::Down(format!("sendsms: {}", error.without_url()));
+            }
+            Err(error) => return Answer::InDoubt(format!("sendsms: {}", error.without_url())),
         };
         let status = response.status();
         let body = response.text().await.unwrap_or_default();

@@ -21,30 +21,43 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
-use crate::store::{DueMessage, MessageId, Store, Submission};
+use crate::store::{DueMessage, Store, Submission};
 use settings::{ConnectorSettings, SANDBOX};
 
-/// What a connector did with a batch of due messages.
-#[derive(Debug, Default)]
-pub struct Submitted {
-    /// Messages that reached a final answer from the operator (accepted, rejected, failed): stored
-    /// with their immediate reports and operator ids.
-    pub submissions: Vec<Submission>,
-    /// Messages to move to the connector's fallback route.
-    pub reroute: Vec<MessageId>,
-    /// The others stay queued; the submitter waits this long before it tries again (the link is
-    /// down, or the operator asked to slow down).
-    pub retry_after: Option<Duration>,
+/// What became of one due message handed to a connector.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Handed over (accepted, rejected, in doubt…): stored with its immediate reports, planned
+    /// reports and operator ids.
+    Submitted(Submission),
+    /// Nothing was sent (the link is down, or the connector is stopping): back in the queue, and
+    /// the connector is asked again after this long.
+    NotSent(Duration),
+    /// Nothing was sent and the message's deadline has passed: it goes to the fallback
+    /// connector, or becomes FAILED with this reason as error code.
+    GaveUp(String),
 }
 
 #[async_trait]
 pub trait Operator: Send + Sync + 'static {
-    /// Hands `messages` to the operator. Messages not in the answer stay queued and come back.
-    async fn submit(&self, messages: Vec<DueMessage>, now: i64) -> Submitted;
+    /// Hands one message to the operator. The submitter calls this for many messages at once
+    /// (up to [`Operator::concurrency`]) and stores each outcome as it comes.
+    async fn submit(&self, message: &DueMessage, now: i64) -> Outcome;
+
+    /// Messages handed over at the same time.
+    fn concurrency(&self) -> usize {
+        usize::MAX
+    }
 
     /// Where messages go when this connector gives up on them, if anywhere.
     fn fallback(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether a message claimed when the process died may simply be sent again: true only when
+    /// nothing of it can have left the process. Otherwise it is in doubt (UNKNOWN).
+    fn resend_after_crash(&self) -> bool {
+        false
     }
 }
 

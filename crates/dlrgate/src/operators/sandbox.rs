@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{Operator, Submitted};
+use super::{Operator, Outcome};
 use crate::domain::sandbox;
 use crate::domain::status::DeliveryStatus;
 use crate::store::{DueMessage, Receipt, Submission};
@@ -17,11 +17,13 @@ pub struct SandboxOperator {
 
 #[async_trait]
 impl Operator for SandboxOperator {
-    async fn submit(&self, messages: Vec<DueMessage>, now: i64) -> Submitted {
-        Submitted {
-            submissions: messages.iter().map(|m| self.submission(m, now)).collect(),
-            ..Submitted::default()
-        }
+    async fn submit(&self, message: &DueMessage, now: i64) -> Outcome {
+        Outcome::Submitted(self.submission(message, now))
+    }
+
+    /// Nothing leaves the process: a message claimed at a crash can go again.
+    fn resend_after_crash(&self) -> bool {
+        true
     }
 }
 

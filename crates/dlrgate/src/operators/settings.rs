@@ -235,11 +235,45 @@ pub fn validate(connectors: &[ConnectorSettings], routing: &RoutingSettings) -> 
             ));
         }
     }
+    let sends = |name: &str| {
+        !connectors.iter().any(|c| {
+            c.name() == name
+                && matches!(
+                    c,
+                    ConnectorSettings::Http(_)
+                        | ConnectorSettings::Smpp(SmppSettings {
+                            bind: BindKind::Receiver,
+                            ..
+                        })
+                )
+        })
+    };
+    let fallback_of = |name: &str| {
+        connectors.iter().find_map(|c| match c {
+            ConnectorSettings::Smpp(s) if s.name == name => s.fallback.as_deref(),
+            ConnectorSettings::Kannel(s) if s.name == name => s.fallback.as_deref(),
+            _ => None,
+        })
+    };
+    for connector in connectors {
+        let mut seen = vec![connector.name()];
+        let mut next = fallback_of(connector.name());
+        while let Some(target) = next {
+            if !sends(target) {
+                return Err(format!("fallback {target:?} cannot send messages"));
+            }
+            if seen.contains(&target) {
+                return Err(format!(
+                    "fallbacks go round in a circle: {} → {target}",
+                    seen.join(" → ")
+                ));
+            }
+            seen.push(target);
+            next = fallback_of(target);
+        }
+    }
     for target in routes.targets() {
-        if connectors
-            .iter()
-            .any(|c| c.name() == target && matches!(c, ConnectorSettings::Http(_)))
-        {
+        if !sends(target) {
             return Err(format!(
                 "connector {target:?} only receives reports; it cannot be a route"
             ));
@@ -380,5 +414,30 @@ mod tests {
         assert!(error.contains("twice"), "{error}");
         let error = load("[[connectors]]\nname = \"x\"\ntype = \"smpp\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\nsubmit_id_format = \"octal\"").unwrap_err();
         assert!(error.contains("octal"), "{error}");
+    }
+
+    #[test]
+    fn fallbacks_must_send_and_must_not_go_round_in_circles() {
+        let smpp = |name: &str, extra: &str| {
+            format!(
+                "[[connectors]]\nname = \"{name}\"\ntype = \"smpp\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\n{extra}\n"
+            )
+        };
+        let circle = smpp("a", "fallback = \"b\"") + &smpp("b", "fallback = \"a\"");
+        let error = load(&circle).unwrap_err();
+        assert!(error.contains("circle"), "{error}");
+        let to_self = smpp("a", "fallback = \"a\"");
+        assert!(load(&to_self).unwrap_err().contains("circle"));
+        let to_receiver = smpp("a", "fallback = \"r\"") + &smpp("r", "bind = \"receiver\"");
+        let error = load(&to_receiver).unwrap_err();
+        assert!(error.contains("cannot send"), "{error}");
+        let route_to_receiver = smpp("r", "bind = \"receiver\"") + "[routing]\ndefault = \"r\"";
+        assert!(
+            load(&route_to_receiver)
+                .unwrap_err()
+                .contains("only receives")
+        );
+        let chain = smpp("a", "fallback = \"b\"") + &smpp("b", "fallback = \"sandbox\"");
+        assert!(load(&chain).is_ok());
     }
 }

@@ -68,7 +68,19 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueMessage>>;
-    /// Moves queued messages among `ids` to `connector` (a fallback route).
+    /// Claims up to `limit` due messages of `connector` for sending: they leave the queue (no
+    /// other loop takes them, a cancel no longer reaches them) until `settle_claims`.
+    async fn claim_due(
+        &self,
+        connector: &str,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueMessage>>;
+    /// Messages of `connector` claimed and never settled: a process died while sending them.
+    async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>>;
+    /// What became of claimed messages, in one transaction (see [`SettledClaims`]).
+    async fn settle_claims(&self, settled: SettledClaims) -> StoreResult<Vec<StatusChange>>;
+    /// Moves queued (or claimed) messages among `ids` to `connector` (a fallback route).
     async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64>;
     /// Moves queued messages whose connector is not in `known` to `to` (after a config change).
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64>;

@@ -99,6 +99,18 @@ pub struct Submission {
     pub operator_ids: Vec<(u32, String)>,
 }
 
+/// What became of a batch of claimed messages.
+#[derive(Debug, Clone, Default)]
+pub struct SettledClaims {
+    /// Handed to the operator: recorded as `record_submissions` does.
+    pub submissions: Vec<Submission>,
+    /// Not sent: back in the queue.
+    pub release: Vec<MessageId>,
+    /// Given up on: queued again on `fallback`.
+    pub reroute: Vec<MessageId>,
+    pub fallback: Option<String>,
+}
+
 /// A receipt that names the operator's message id, not dlrgate's (SMPP, upstream HTTP).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperatorReceipt {

@@ -15,6 +15,7 @@ mod retention;
 mod sdk;
 mod sms;
 mod sms_schedule;
+mod smpp_claims;
 mod smpp_crash;
 mod smpp_peer_link;
 mod smpp_peer_receipts;

@@ -57,6 +57,8 @@ macro_rules! store_contract_tests {
             operators::due_messages_and_reroutes_go_by_connector,
             operators::purge_deletes_receipts_parked_before_the_cutoff,
             operators::a_reused_operator_id_names_the_newest_part,
+            operators::claimed_messages_leave_the_queue_until_settled,
+            operators::a_receipt_parked_before_the_submission_began_is_not_its_own,
         }
     };
     (@each $open:path; $($module:ident :: $name:ident),+ $(,)?) => {

@@ -5,10 +5,13 @@
 //! What each `submit_sm` answer does to a part (smpp.md §3):
 //! - `ESME_ROK`: ACCEPTED, and the id (normalised per `submit_id_format`) is kept for matching.
 //! - throttling or a temporary SMSC error (0x58, 0x14, 0x08, 0x64): no status change; the part is
-//!   tried again after `throttle_backoff`, up to the message's deadline.
-//! - any other error: REJECTED with the status as error code (`0x0000000B`).
-//! - no bound link: the message stays queued; past `send_at + fail_after` it is FAILED, or moved
-//!   to `fallback`.
+//!   tried again after `throttle_backoff`.
+//! - any other error: REJECTED with the status as error code (`0x0000000B`); later parts of the
+//!   message are not sent (FAILED `previous-part-failed`), a broken concatenated SMS being worse
+//!   than none.
+//! - no bound link, or a stop, before the first part went out: the message goes back to the
+//!   queue. Past `send_at + fail_after` without its first part out (link down or throttled), it
+//!   moves to `fallback`, or becomes FAILED (`route-down`). Later parts wait for the link.
 //! - sent but never answered ("in doubt", `SubmitError::InDoubt`): UNKNOWN with error code
 //!   `in-doubt`, never re-sent, because the SMSC may have it and a second copy would reach the
 //!   handset and be billed twice (docs/adr/0005-smpp-connector.md).
@@ -27,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::rate::RateLimiter;
 use super::settings::{BindKind, SmppSettings};
-use super::{Context, Operator, Submitted};
+use super::{Context, Operator, Outcome};
 use crate::domain::receipt::normalize_id;
 use crate::domain::segment::segments;
 use crate::domain::status::DeliveryStatus;
@@ -44,6 +47,8 @@ pub struct SmppOperator {
     next_link: AtomicUsize,
     reference: AtomicU8,
     limiter: Option<RateLimiter>,
+    /// Fires at shutdown: waits for the link, the rate limit or a back-off end at once.
+    stop: CancellationToken,
 }
 
 /// Starts the connector's clients and receipt tasks; they stop (with `unbind`) on `context.stop`.
@@ -89,6 +94,7 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
         links,
         next_link: AtomicUsize::new(0),
         reference: AtomicU8::new(rand::random()),
+        stop: context.stop.clone(),
     })
 }
 
@@ -136,46 +142,40 @@ fn client_config(settings: &SmppSettings, mode: BindMode) -> ClientConfig {
     }
 }
 
-/// What became of one message.
-enum Outcome {
-    Done(Submission),
-    /// Nothing was sent: the message stays queued.
-    NotSent,
-    /// Nothing was sent and its deadline has passed.
-    Expired,
-}
-
 /// What became of one part.
 enum PartOutcome {
     Accepted(String),
+    /// Answered for good, or in doubt: no later part is sent.
     Final(DeliveryStatus, String),
+    /// First part only: nothing was sent, try the message later.
     NotSent,
+    /// First part only: nothing was sent and the deadline has passed.
+    GaveUp,
 }
 
 #[async_trait]
 impl Operator for SmppOperator {
-    async fn submit(&self, messages: Vec<DueMessage>, now: i64) -> Submitted {
-        let outcomes = futures_util::future::join_all(
-            messages
-                .iter()
-                .map(|message| self.submit_message(message, now)),
-        )
-        .await;
-        let mut submitted = Submitted::default();
-        for (message, outcome) in messages.iter().zip(outcomes) {
-            match outcome {
-                Outcome::Done(submission) => submitted.submissions.push(submission),
-                Outcome::NotSent => {
-                    submitted.retry_after =
-                        Some(self.settings.reconnect_min.min(Duration::from_secs(1)));
+    async fn submit(&self, message: &DueMessage, now: i64) -> Outcome {
+        let deadline = self.deadline(message);
+        let reference = self.reference.fetch_add(1, Ordering::Relaxed);
+        let parts = segments(&message.text, reference, message.flash);
+        let mut results = Vec::with_capacity(parts.len());
+        for (index, segment) in parts.iter().enumerate() {
+            let body = pdu::submit_sm(message, segment, self.settings.intermediate_receipts);
+            // Once a part is out, the others must follow: they wait for the link instead of
+            // leaving the message queued (which would send the first part again).
+            match self.submit_part(body, deadline, index == 0).await {
+                PartOutcome::NotSent => return Outcome::NotSent(self.retry_after()),
+                PartOutcome::GaveUp => return Outcome::GaveUp("route-down".to_owned()),
+                PartOutcome::Accepted(id) => results.push(Ok(id)),
+                PartOutcome::Final(status, code) => {
+                    // A broken concatenated SMS is worse than none: the rest is not sent.
+                    results.push(Err((status, code)));
+                    break;
                 }
-                Outcome::Expired if self.settings.fallback.is_some() => {
-                    submitted.reroute.push(message.id)
-                }
-                Outcome::Expired => submitted.submissions.push(self.failed(message, now)),
             }
         }
-        submitted
+        Outcome::Submitted(self.submission(message, now, results))
     }
 
     fn fallback(&self) -> Option<&str> {
@@ -189,42 +189,33 @@ impl SmppOperator {
         message.send_at.saturating_add(fail_after)
     }
 
-    async fn submit_message(&self, message: &DueMessage, now: i64) -> Outcome {
-        let reference = self.reference.fetch_add(1, Ordering::Relaxed);
-        let parts = segments(&message.text, reference, message.flash);
-        let mut results = Vec::with_capacity(parts.len());
-        for (index, segment) in parts.iter().enumerate() {
-            let body = pdu::submit_sm(message, segment, self.settings.intermediate_receipts);
-            // Once a part is out, the others must follow: they wait for the link instead of
-            // leaving the message queued (which would send the first part again).
-            let may_defer = index == 0;
-            let outcome = self
-                .submit_part(body, self.deadline(message), may_defer)
-                .await;
-            if matches!(outcome, PartOutcome::NotSent) && index == 0 {
-                return if crate::workers::now_millis() >= self.deadline(message) {
-                    Outcome::Expired
-                } else {
-                    Outcome::NotSent
-                };
-            }
-            results.push(outcome);
-        }
-        Outcome::Done(self.submission(message, now, results))
+    fn retry_after(&self) -> Duration {
+        self.settings.reconnect_min.min(Duration::from_secs(1))
     }
 
     /// Sends one part until it has an answer that is not "try later", or its deadline passes.
-    /// With `may_defer`, a link that is down before anything was sent gives `NotSent` at once.
-    async fn submit_part(
-        &self,
-        body: smpp::SubmitSm,
-        deadline: i64,
-        may_defer: bool,
-    ) -> PartOutcome {
-        let mut tried = !may_defer;
+    /// For the `first` part, a link that is down (or a stop) means nothing was sent at all.
+    async fn submit_part(&self, body: smpp::SubmitSm, deadline: i64, first: bool) -> PartOutcome {
+        let stopped = || {
+            if first {
+                PartOutcome::NotSent
+            } else {
+                PartOutcome::Final(DeliveryStatus::Failed, "connector-stopped".to_owned())
+            }
+        };
         loop {
+            if crate::workers::now_millis() >= deadline {
+                return if first {
+                    PartOutcome::GaveUp
+                } else {
+                    PartOutcome::Final(DeliveryStatus::Failed, "route-down".to_owned())
+                };
+            }
             if let Some(limiter) = &self.limiter {
-                limiter.acquire().await;
+                tokio::select! {
+                    _ = self.stop.cancelled() => return stopped(),
+                    _ = limiter.acquire() => {}
+                }
             }
             let result = match self.link() {
                 Some(link) => link.submit(body.clone()).await,
@@ -236,90 +227,77 @@ impl SmppOperator {
                     return PartOutcome::Accepted(id);
                 }
                 Ok(answer) if TEMPORARY.contains(&answer.command_status) => {
-                    tried = true;
-                    metrics::counter!("dlrgate_smpp_throttled_total", "connector" => self.settings.name.clone()).increment(1);
+                    metrics::counter!("dlrgate_smpp_throttled_total", "connector" => self.settings.name.clone())
+                        .increment(1);
                     self.settings.throttle_backoff
                 }
                 Ok(answer) => {
-                    return PartOutcome::Final(
-                        DeliveryStatus::Rejected,
-                        format!("{:#010X}", answer.command_status).replace("0X", "0x"),
-                    );
+                    let code = format!("0x{:08X}", answer.command_status);
+                    return PartOutcome::Final(DeliveryStatus::Rejected, code);
                 }
                 Err(SubmitError::InDoubt) => {
                     return PartOutcome::Final(DeliveryStatus::Unknown, "in-doubt".to_owned());
                 }
-                Err(SubmitError::NotBound | SubmitError::Closed) if !tried => {
-                    return PartOutcome::NotSent;
-                }
-                // Shutting down with a message half sent: its other parts cannot follow.
-                Err(SubmitError::Closed) => {
-                    return PartOutcome::Final(
-                        DeliveryStatus::Failed,
-                        "connector-stopped".to_owned(),
-                    );
-                }
+                Err(SubmitError::NotBound) if first => return PartOutcome::NotSent,
+                Err(SubmitError::Closed) => return stopped(),
                 Err(SubmitError::NotBound) => self.settings.reconnect_min,
             };
-            if crate::workers::now_millis() >= deadline {
-                return PartOutcome::Final(DeliveryStatus::Failed, "route-down".to_owned());
+            tokio::select! {
+                _ = self.stop.cancelled() => return stopped(),
+                _ = tokio::time::sleep(retry) => {}
             }
-            tokio::time::sleep(retry).await;
         }
     }
 
-    /// The next link, round robin.
+    /// The next bound link, round robin.
     fn link(&self) -> Option<&ClientHandle> {
-        if self.links.is_empty() {
-            return None;
-        }
-        let index = self.next_link.fetch_add(1, Ordering::Relaxed) % self.links.len();
-        self.links.get(index)
+        let count = self.links.len();
+        let start = self.next_link.fetch_add(1, Ordering::Relaxed);
+        (0..count)
+            .filter_map(|offset| self.links.get((start + offset) % count))
+            .find(|link| matches!(*link.state().borrow(), LinkState::Bound))
     }
 
-    fn submission(&self, message: &DueMessage, now: i64, parts: Vec<PartOutcome>) -> Submission {
-        let mut submission = self.empty_submission(message, now);
-        for (part, outcome) in (1u32..).zip(parts) {
-            let (status, error_code) = match outcome {
-                PartOutcome::Accepted(id) => {
-                    submission.operator_ids.push((part, id));
-                    (DeliveryStatus::Accepted, None)
-                }
-                PartOutcome::Final(status, code) => (status, Some(code)),
-                PartOutcome::NotSent => (DeliveryStatus::Failed, Some("route-down".to_owned())),
-            };
-            submission
-                .immediate
-                .push(self.receipt(message, part, status, error_code, now));
-        }
-        submission
-    }
-
-    fn failed(&self, message: &DueMessage, now: i64) -> Submission {
-        let mut submission = self.empty_submission(message, now);
-        submission.immediate = (1..=message.parts.max(1))
-            .map(|part| {
-                self.receipt(
-                    message,
-                    part,
-                    DeliveryStatus::Failed,
-                    Some("route-down".to_owned()),
-                    now,
-                )
-            })
-            .collect();
-        submission
-    }
-
-    fn empty_submission(&self, message: &DueMessage, now: i64) -> Submission {
-        Submission {
+    /// The submission of a message whose parts were answered as `results` (in order); parts
+    /// after a failed one were not sent.
+    fn submission(
+        &self,
+        message: &DueMessage,
+        now: i64,
+        results: Vec<Result<String, (DeliveryStatus, String)>>,
+    ) -> Submission {
+        let mut submission = Submission {
             message_id: message.id,
             connector: self.settings.name.clone(),
             at: now,
             immediate: Vec::new(),
             scheduled: Vec::new(),
             operator_ids: Vec::new(),
+        };
+        let sent = results.len() as u32;
+        for (part, result) in (1u32..).zip(results) {
+            let (status, error_code) = match result {
+                Ok(id) => {
+                    submission.operator_ids.push((part, id));
+                    (DeliveryStatus::Accepted, None)
+                }
+                Err((status, code)) => (status, Some(code)),
+            };
+            submission
+                .immediate
+                .push(self.receipt(message, part, status, error_code, now));
         }
+        for part in sent + 1..=message.parts.max(1) {
+            let code = Some("previous-part-failed".to_owned());
+            submission.immediate.push(self.receipt(
+                message,
+                part,
+                DeliveryStatus::Failed,
+                code,
+                now,
+            ));
+        }
+        submission
     }
 
     fn receipt(

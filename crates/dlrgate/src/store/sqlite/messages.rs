@@ -168,23 +168,63 @@ pub async fn due(
     .fetch_all(writer)
     .await
     .map_err(map_err)?;
-    rows.iter()
-        .map(|row| {
-            let parts: i64 = row.try_get("parts").map_err(map_err)?;
-            let ttl: Option<i64> = row.try_get("ttl_minutes").map_err(map_err)?;
-            Ok(DueMessage {
-                id: row.try_get("id").map_err(map_err)?,
-                account_id: row.try_get("account_id").map_err(map_err)?,
-                recipient: row.try_get("recipient").map_err(map_err)?,
-                sender: row.try_get("sender").map_err(map_err)?,
-                text: row.try_get("text").map_err(map_err)?,
-                parts: u32::try_from(parts).unwrap_or(1),
-                flash: row.try_get("flash").map_err(map_err)?,
-                ttl_minutes: ttl.and_then(|t| u32::try_from(t).ok()),
-                send_at: row.try_get("send_at").map_err(map_err)?,
-            })
-        })
-        .collect()
+    rows.iter().map(due_from_row).collect()
+}
+
+fn due_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<DueMessage> {
+    let parts: i64 = row.try_get("parts").map_err(map_err)?;
+    let ttl: Option<i64> = row.try_get("ttl_minutes").map_err(map_err)?;
+    Ok(DueMessage {
+        id: row.try_get("id").map_err(map_err)?,
+        account_id: row.try_get("account_id").map_err(map_err)?,
+        recipient: row.try_get("recipient").map_err(map_err)?,
+        sender: row.try_get("sender").map_err(map_err)?,
+        text: row.try_get("text").map_err(map_err)?,
+        parts: u32::try_from(parts).unwrap_or(1),
+        flash: row.try_get("flash").map_err(map_err)?,
+        ttl_minutes: ttl.and_then(|t| u32::try_from(t).ok()),
+        send_at: row.try_get("send_at").map_err(map_err)?,
+    })
+}
+
+/// Claims up to `limit` due messages of `connector` (queued → sending) and returns them.
+pub async fn claim_due(
+    writer: &SqlitePool,
+    connector: &str,
+    now: i64,
+    limit: u32,
+) -> StoreResult<Vec<DueMessage>> {
+    let rows = sqlx::query(
+        "UPDATE messages SET state = 'sending' WHERE id IN (
+             SELECT id FROM messages WHERE state = 'queued' AND connector = ? AND send_at <= ?
+             ORDER BY send_at, id LIMIT ?)
+         RETURNING id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at",
+    )
+    .bind(connector)
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(writer)
+    .await
+    .map_err(map_err)?;
+    let mut due = rows
+        .iter()
+        .map(due_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    due.sort_by_key(|m| (m.send_at, m.id));
+    Ok(due)
+}
+
+/// The messages of `connector` claimed and not settled (after a crash).
+pub async fn claimed(reader: &SqlitePool, connector: &str) -> StoreResult<Vec<DueMessage>> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at FROM messages
+         WHERE state = 'sending' AND connector = ? ORDER BY send_at, id",
+    )
+    .bind(connector)
+    .fetch_all(reader)
+    .await
+    .map_err(map_err)?;
+    rows.iter().map(due_from_row).collect()
 }
 
 pub async fn statuses(

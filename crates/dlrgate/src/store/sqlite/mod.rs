@@ -142,6 +142,20 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<DueMessage>> {
         messages::due(&self.writer, connector, now, limit).await
     }
+    async fn claim_due(
+        &self,
+        connector: &str,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<DueMessage>> {
+        messages::claim_due(&self.writer, connector, now, limit).await
+    }
+    async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
+        messages::claimed(&self.reader, connector).await
+    }
+    async fn settle_claims(&self, settled: SettledClaims) -> StoreResult<Vec<StatusChange>> {
+        operators::settle_claims(&self.writer, settled).await
+    }
     async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64> {
         operators::reroute(&self.writer, ids, connector).await
     }

@@ -11,6 +11,9 @@ use super::rows::{audited, insert_many, placeholders};
 use crate::domain::status::DeliveryStatus;
 use crate::store::*;
 
+/// How long before a submission began a parked receipt may have arrived and still be its own.
+const PARK_MARGIN_MS: i64 = 1_000;
+
 pub async fn apply_operator_receipts(
     writer: &SqlitePool,
     connector: &str,
@@ -146,12 +149,22 @@ async fn unpark<'s>(
     connectors.dedup();
     let mut parked = Vec::new();
     for connector in connectors {
-        let any: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM parked_receipts WHERE connector = ?)")
-                .bind(connector)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(map_err)?;
+        // Receipts parked before these submissions began belong to an earlier use of the id.
+        let since = ids
+            .iter()
+            .filter(|(s, _, _)| s.connector == connector)
+            .map(|(s, _, _)| s.at)
+            .min()
+            .unwrap_or(i64::MIN)
+            .saturating_sub(PARK_MARGIN_MS);
+        let any: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM parked_receipts WHERE connector = ? AND received_at >= ?)",
+        )
+        .bind(connector)
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
         if !any {
             continue;
         }
@@ -163,11 +176,14 @@ async fn unpark<'s>(
         let keys: Vec<&str> = owners.keys().copied().collect();
         for chunk in keys.chunks(500) {
             let sql = format!(
-                "DELETE FROM parked_receipts WHERE connector = ? AND operator_message_id IN ({})
+                "DELETE FROM parked_receipts WHERE connector = ? AND received_at >= ?
+                 AND operator_message_id IN ({})
                  RETURNING id, operator_message_id, status, at, error_code, raw",
                 placeholders(chunk.len())
             );
-            let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
+            let mut query = sqlx::query(audited(sql))
+                .bind(connector.to_owned())
+                .bind(since);
             for id in chunk {
                 query = query.bind(*id);
             }
@@ -206,7 +222,8 @@ pub async fn reroute(writer: &SqlitePool, ids: &[MessageId], connector: &str) ->
     let mut tx = writer.begin().await.map_err(map_err)?;
     for chunk in ids.chunks(500) {
         let sql = format!(
-            "UPDATE messages SET connector = ? WHERE state = 'queued' AND id IN ({})",
+            "UPDATE messages SET connector = ?, state = 'queued'
+             WHERE state IN ('queued', 'sending') AND id IN ({})",
             placeholders(chunk.len())
         );
         let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
@@ -238,4 +255,41 @@ pub async fn reroute_orphans(writer: &SqlitePool, known: &[String], to: &str) ->
     }
     let done = query.execute(writer).await.map_err(map_err)?;
     Ok(done.rows_affected())
+}
+
+/// Stores what became of claimed messages in one transaction: submissions recorded, the ones
+/// not sent back in the queue, the ones given up moved to the fallback connector.
+pub async fn settle_claims(
+    writer: &SqlitePool,
+    settled: SettledClaims,
+) -> StoreResult<Vec<StatusChange>> {
+    let mut tx = writer.begin().await.map_err(map_err)?;
+    let changes = super::reports::record_in(&mut tx, settled.submissions).await?;
+    requeue(&mut tx, &settled.release, None).await?;
+    if let Some(fallback) = &settled.fallback {
+        requeue(&mut tx, &settled.reroute, Some(fallback)).await?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(changes)
+}
+
+/// Claimed messages back to the queue, on `connector` when given.
+async fn requeue(
+    conn: &mut SqliteConnection,
+    ids: &[MessageId],
+    connector: Option<&str>,
+) -> StoreResult<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE messages SET state = 'queued', connector = COALESCE(?, connector)
+             WHERE state = 'sending' AND id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(audited(sql)).bind(connector.map(str::to_owned));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await.map_err(map_err)?;
+    }
+    Ok(())
 }

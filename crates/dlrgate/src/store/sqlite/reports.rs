@@ -16,14 +16,25 @@ pub async fn record_submissions(
     submissions: Vec<Submission>,
 ) -> StoreResult<Vec<StatusChange>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let processed = mark_processed(&mut tx, &submissions).await?;
+    let changes = record_in(&mut tx, submissions).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(changes)
+}
+
+/// `record_submissions` inside a transaction of the caller.
+pub(super) async fn record_in(
+    tx: &mut SqliteConnection,
+    submissions: Vec<Submission>,
+) -> StoreResult<Vec<StatusChange>> {
+    let tx = &mut *tx;
+    let processed = mark_processed(&mut *tx, &submissions).await?;
     // Messages cancelled meanwhile are not processed.
     let submissions: Vec<&Submission> = submissions
         .iter()
         .filter(|s| processed.contains(&s.message_id))
         .collect();
     insert_many(
-        &mut tx,
+        &mut *tx,
         "INSERT INTO status_events (message_id, kind, state, effect, at, source)",
         "(?, 'internal', 'processed', 'applied', ?, ?)",
         &submissions,
@@ -37,12 +48,12 @@ pub async fn record_submissions(
     .await?;
     let mut changes = Vec::new();
     for receipt in submissions.iter().flat_map(|s| &s.immediate) {
-        changes.extend(apply_one(&mut tx, receipt).await?);
+        changes.extend(apply_one(&mut *tx, receipt).await?);
     }
-    changes.extend(super::operators::store_ids_and_unpark(&mut tx, &submissions).await?);
+    changes.extend(super::operators::store_ids_and_unpark(&mut *tx, &submissions).await?);
     let scheduled: Vec<&Receipt> = submissions.iter().flat_map(|s| &s.scheduled).collect();
     insert_many(
-        &mut tx,
+        &mut *tx,
         "INSERT INTO scheduled_reports (message_id, part, status, due_at, source, error_code, raw)",
         "(?, ?, ?, ?, ?, ?, ?)",
         &scheduled,
@@ -58,7 +69,6 @@ pub async fn record_submissions(
         },
     )
     .await?;
-    tx.commit().await.map_err(map_err)?;
     Ok(changes)
 }
 
@@ -79,7 +89,7 @@ async fn mark_processed(
             .collect();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "UPDATE messages SET state = 'processed', connector = ? WHERE state = 'queued' AND id IN ({}) RETURNING id",
+                "UPDATE messages SET state = 'processed', connector = ? WHERE state IN ('queued', 'sending') AND id IN ({}) RETURNING id",
                 placeholders(chunk.len())
             );
             let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
@@ -361,7 +371,7 @@ pub async fn events(
 }
 
 pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<u64> {
-    let victims = "SELECT id FROM messages WHERE send_at < ?1 AND state != 'queued' ORDER BY send_at LIMIT ?2";
+    let victims = "SELECT id FROM messages WHERE send_at < ?1 AND state NOT IN ('queued', 'sending') ORDER BY send_at LIMIT ?2";
     let mut tx = writer.begin().await.map_err(map_err)?;
     sqlx::query(audited(format!(
         "DELETE FROM webhook_attempts WHERE delivery_id IN
@@ -407,7 +417,7 @@ pub async fn purge(writer: &SqlitePool, cutoff: i64, limit: u32) -> StoreResult<
 
 pub async fn queue_depths(reader: &SqlitePool) -> StoreResult<QueueDepths> {
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM messages WHERE state = 'queued'), (SELECT COUNT(*) FROM scheduled_reports),
+        "SELECT (SELECT COUNT(*) FROM messages WHERE state IN ('queued', 'sending')), (SELECT COUNT(*) FROM scheduled_reports),
                 (SELECT COUNT(*) FROM parked_receipts)",
     )
     .fetch_one(reader)

@@ -32,7 +32,11 @@ pub const VIEW_COLUMNS: &str = "id, recipient, sender, text, encoding, parts, pr
      created_at, send_at, state, status, status_at, error_code";
 
 pub fn view_from_row(row: &SqliteRow) -> StoreResult<MessageView> {
-    let state: String = row.try_get("state").map_err(map_err)?;
+    let mut state: String = row.try_get("state").map_err(map_err)?;
+    // A message its connector is sending right now is still queued as far as anyone can see.
+    if state == "sending" {
+        state = "queued".to_owned();
+    }
     let parts: i64 = row.try_get("parts").map_err(map_err)?;
     Ok(MessageView {
         id: row.try_get("id").map_err(map_err)?,

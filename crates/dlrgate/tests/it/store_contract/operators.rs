@@ -2,7 +2,9 @@
 //! that arrive before their submit answer, and routing of queued messages by connector.
 
 use dlrgate::domain::status::DeliveryStatus::{self, *};
-use dlrgate::store::{MessageId, NewMessage, OperatorReceipt, Receipt, Store, Submission};
+use dlrgate::store::{
+    MessageId, NewMessage, OperatorReceipt, Receipt, SettledClaims, Store, Submission,
+};
 
 use super::fixtures::*;
 
@@ -258,4 +260,107 @@ pub async fn a_reused_operator_id_names_the_newest_part(store: &dyn Store) {
         vec![change(new, tenant.id(), Delivered, T0 + 9)]
     );
     assert_eq!(status_of(store, tenant.id(), old).await, Some(Accepted));
+}
+
+pub async fn claimed_messages_leave_the_queue_until_settled(store: &dyn Store) {
+    // Arrange
+    let tenant = tenant(store).await;
+    let ids = submit(
+        store,
+        tenant.id(),
+        T0,
+        vec![
+            on(SMSC, "491700000031"),
+            on(SMSC, "491700000032"),
+            on(SMSC, "491700000033"),
+            on(SMSC, "491700000034"),
+        ],
+    )
+    .await;
+
+    // Act
+    let claimed = store.claim_due(SMSC, T0, 100).await.unwrap();
+    let claimed_again = store.claim_due(SMSC, T0, 100).await.unwrap();
+    let cancelled = store.cancel_scheduled(tenant.id(), &ids).await.unwrap();
+    let after_crash = store.claimed(SMSC).await.unwrap();
+    let submission = Submission {
+        message_id: ids[0],
+        connector: SMSC.to_owned(),
+        at: T0 + 1,
+        immediate: vec![Receipt {
+            source: SMSC.to_owned(),
+            ..receipt(ids[0], 1, Accepted, T0 + 1)
+        }],
+        scheduled: vec![],
+        operator_ids: vec![(1, "S1".to_owned())],
+    };
+    let changes = store
+        .settle_claims(SettledClaims {
+            submissions: vec![submission],
+            release: vec![ids[1]],
+            reroute: vec![ids[2]],
+            fallback: Some("route-b".to_owned()),
+        })
+        .await
+        .unwrap();
+
+    // Assert
+    let claimed_ids: Vec<_> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(claimed_ids, ids);
+    assert!(claimed_again.is_empty(), "claimed twice: {claimed_again:?}");
+    assert!(
+        cancelled.is_empty(),
+        "a message being sent cannot be cancelled"
+    );
+    assert_eq!(after_crash.len(), 4);
+    assert_eq!(changes, vec![change(ids[0], tenant.id(), Accepted, T0 + 1)]);
+    let due_a: Vec<_> = store.due_messages(SMSC, T0, 100).await.unwrap();
+    let due_b: Vec<_> = store.due_messages("route-b", T0, 100).await.unwrap();
+    assert_eq!(due_a.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
+    assert_eq!(due_b.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[2]]);
+    assert_eq!(
+        store
+            .claimed(SMSC)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>(),
+        vec![ids[3]]
+    );
+    let views = store.statuses(tenant.id(), &ids, i64::MIN).await.unwrap();
+    assert_eq!(views.len(), 4, "claimed messages stay visible: {views:?}");
+}
+
+pub async fn a_receipt_parked_before_the_submission_began_is_not_its_own(store: &dyn Store) {
+    // Arrange: a receipt for "R1" parked long ago (an earlier use of the id, or an in-doubt submit).
+    store
+        .apply_operator_receipts(SMSC, vec![op_receipt("R1", NotDelivered, T0)])
+        .await
+        .unwrap();
+    let tenant = tenant(store).await;
+    let id = submit_one(store, tenant.id(), on(SMSC, "491700000041")).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let later = now + 60_000;
+
+    // Act: a submission that began after that receipt was parked gets the id "R1".
+    let submission = Submission {
+        message_id: id,
+        connector: SMSC.to_owned(),
+        at: later,
+        immediate: vec![Receipt {
+            source: SMSC.to_owned(),
+            ..receipt(id, 1, Accepted, later)
+        }],
+        scheduled: vec![],
+        operator_ids: vec![(1, "R1".to_owned())],
+    };
+    store.record_submissions(vec![submission]).await.unwrap();
+
+    // Assert
+    assert_eq!(status_of(store, tenant.id(), id).await, Some(Accepted));
+    assert_eq!(store.queue_depths().await.unwrap().parked_receipts, 1);
 }
