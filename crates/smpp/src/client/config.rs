@@ -50,8 +50,10 @@ pub struct ClientConfig {
     pub reconnect_max: Duration,
     /// Limit for the TCP connect itself.
     pub connect_timeout: Duration,
-    /// Capacity of the channel of inbound `deliver_sm`/`data_sm`. When it is full the client stops
-    /// reading from the socket, which pushes back on the SMSC instead of buffering without bound.
+    /// Capacity of the channel of inbound `deliver_sm`/`data_sm`. When it is full, further ones are
+    /// answered at once with `ESME_RX_T_APPN` (0x64), which makes the SMSC re-send them later, instead
+    /// of being buffered without bound. Reading never pauses, because responses to our own requests
+    /// arrive on the same socket.
     pub inbound_capacity: usize,
 }
 

@@ -147,8 +147,9 @@ impl ClientHandle {
         self.inner.state.clone()
     }
 
-    /// Sends `unbind`, waits (at most `response_timeout`) for `unbind_resp`, closes the connection and stops
-    /// reconnecting. In-flight submits resolve with their response or `InDoubt`; later ones get `Closed`.
+    /// Stops taking submits (later ones get `Closed`), waits until every in-flight submit has its
+    /// response or has timed out as `InDoubt` (at most `response_timeout`), then sends `unbind`, waits
+    /// (at most `response_timeout`) for `unbind_resp`, closes the connection and stops reconnecting.
     pub async fn shutdown(&self) {
         self.inner.shared.shutdown.cancel();
         let mut state = self.inner.state.clone();

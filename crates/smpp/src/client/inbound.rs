@@ -4,9 +4,8 @@
 //! [`Responder::reject`], or with `ESME_RX_T_APPN` when the responder is dropped, so the SMSC re-sends
 //! instead of waiting forever. It must not look inside the requests; receipts are the service's business.
 
-use tokio::sync::mpsc;
-
 use super::command_status;
+use super::writer::WriteQueue;
 use crate::{DataSm, DataSmResp, DeliverSm, DeliverSmResp, Pdu};
 
 /// One request from the SMSC, to be answered through [`Inbound::responder`].
@@ -32,22 +31,19 @@ pub(crate) enum ResponseKind {
 /// Answers one inbound request on the connection it arrived on.
 ///
 /// Answers may be given in any order and from any task. If that connection has gone by the time of the
-/// answer, the answer is dropped (and logged): the SMSC re-sends unanswered requests after a reconnect.
+/// answer, or its write queue is full because the SMSC stopped reading (which closes the connection), the
+/// answer is dropped (and logged): the SMSC re-sends unanswered requests after a reconnect.
 #[derive(Debug)]
 #[must_use = "an unanswered request is rejected with ESME_RX_T_APPN when the responder is dropped"]
 pub struct Responder {
     sequence_number: u32,
     kind: ResponseKind,
     /// The connection's write queue; `None` once answered.
-    out: Option<mpsc::UnboundedSender<Pdu>>,
+    out: Option<WriteQueue>,
 }
 
 impl Responder {
-    pub(crate) fn new(
-        sequence_number: u32,
-        kind: ResponseKind,
-        out: mpsc::UnboundedSender<Pdu>,
-    ) -> Self {
+    pub(crate) fn new(sequence_number: u32, kind: ResponseKind, out: WriteQueue) -> Self {
         Self {
             sequence_number,
             kind,
@@ -87,11 +83,11 @@ impl Responder {
                 body: DataSmResp::default(),
             },
         };
-        if out.send(pdu).is_err() {
+        if !out.send(pdu) {
             tracing::debug!(
                 sequence_number,
                 command_status,
-                "connection gone before the answer; the SMSC will re-send"
+                "connection gone or not reading before the answer; the SMSC will re-send"
             );
         }
     }
@@ -111,11 +107,13 @@ impl Drop for Responder {
 
 #[cfg(test)]
 mod tests {
+    use tokio::sync::mpsc;
+
     use super::*;
 
-    fn responder(kind: ResponseKind) -> (Responder, mpsc::UnboundedReceiver<Pdu>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Responder::new(7, kind, tx), rx)
+    fn responder(kind: ResponseKind) -> (Responder, mpsc::Receiver<Pdu>) {
+        let (queue, rx) = WriteQueue::new(8);
+        (Responder::new(7, kind, queue), rx)
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use super::command_status as status;
 use super::handle::SubmitResponse;
 use super::inbound::{Inbound, InboundRequest, Responder, ResponseKind};
-use super::session::{Flow, Pending, Session};
+use super::session::{Flow, Pending, Session, is_submit};
 use crate::{BodyError, Frame, Pdu};
 
 /// Bit 31 of `command_id` marks responses (SMPP 3.4 §5.1.2.1).
@@ -188,10 +188,6 @@ impl Session {
             command_status,
         });
     }
-}
-
-fn is_submit(pending: &Pending) -> bool {
-    matches!(pending, Pending::Submit { .. })
 }
 
 fn is_enquire_link(pending: &Pending) -> bool {

@@ -1,9 +1,10 @@
 //! One bound connection: the event loop that multiplexes submits, inbound PDUs, answers and timers.
 //!
 //! Owns the per-connection state: the window, outstanding requests by `sequence_number`, their deadlines,
-//! `enquire_link` on idleness, `unbind` on shutdown, and the teardown that resolves every waiter. It must
-//! not reconnect (the supervisor does) or interpret messages. What each received PDU means is in
-//! `incoming.rs`.
+//! `enquire_link` on idleness, the orderly shutdown (drain in-flight submits, then `unbind`), and the
+//! teardown that resolves every waiter. It keeps reading the socket at all times, because responses to
+//! our requests share it with the peer's requests. It must not reconnect (the supervisor does) or
+//! interpret messages. What each received PDU means is in `incoming.rs`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use super::handle::{Command, SessionLink, SubmitResult};
 use super::inbound::Inbound;
 use super::sequence::Sequence;
 use super::writer::Writer;
-use super::{ClientConfig, SubmitError};
+use super::{ClientConfig, SubmitError, command_status as status};
 use crate::{Pdu, SmppCodec};
 
 /// Commands taken off the queue per loop turn before other events get a look in.
@@ -59,7 +60,12 @@ pub(crate) struct Session {
     /// When a PDU was last received; `enquire_link` is sent after `enquire_link_interval` of silence.
     last_received: Instant,
     enquire_link_outstanding: bool,
-    pub(super) unbinding: bool,
+    /// Set on shutdown: new submits are refused with `Closed`, and `unbind` waits until no submit is
+    /// outstanding. Sending `unbind` straight away would let an SMSC that answers `unbind_resp` first (or
+    /// drops pending work on unbind) end the session with every in-flight submit in doubt. The wait is
+    /// bounded by `response_timeout`, since each outstanding submit expires within that.
+    draining: bool,
+    unbinding: bool,
 }
 
 impl Session {
@@ -78,6 +84,7 @@ impl Session {
             deadlines: VecDeque::new(),
             last_received: Instant::now(),
             enquire_link_outstanding: false,
+            draining: false,
             unbinding: false,
         }
     }
@@ -124,35 +131,19 @@ impl Session {
         inbound: &mpsc::Sender<Inbound>,
         shutdown: &CancellationToken,
     ) -> String {
-        // An inbound request the full channel could not take yet; reading pauses until it is taken.
-        let mut waiting: Option<Inbound> = None;
         loop {
+            if self.draining && !self.unbinding && !self.submits_outstanding() {
+                self.send_unbind();
+            }
             let deadline = self.next_deadline();
             let idle_until = self.last_received + self.config.enquire_link_interval;
             let may_enquire = !self.enquire_link_outstanding && !self.unbinding;
+            // Reading comes last: a peer that floods us can keep the socket ready forever, while every
+            // other branch is ready only finitely often (commands are bounded by the window).
             tokio::select! {
                 biased;
-                () = shutdown.cancelled(), if !self.unbinding => self.send_unbind(),
+                () = shutdown.cancelled(), if !self.draining => self.start_draining(),
                 reason = self.writer.failed() => return reason,
-                frame = self.reader.next(), if waiting.is_none() => {
-                    self.last_received = Instant::now();
-                    let flow = match frame {
-                        None => Flow::End("connection closed by the SMSC".to_owned()),
-                        Some(Err(error)) => Flow::End(format!("read failed: {error}")),
-                        Some(Ok(frame)) => self.on_frame(frame),
-                    };
-                    match flow {
-                        Flow::Continue => {}
-                        Flow::Deliver(request) => waiting = offer(inbound, request),
-                        Flow::End(reason) => return reason,
-                    }
-                }
-                permit = inbound.reserve(), if waiting.is_some() => {
-                    // On `Err` the caller dropped the receiver; dropping the request answers it 0x64.
-                    if let (Ok(permit), Some(request)) = (permit, waiting.take()) {
-                        permit.send(request);
-                    }
-                }
                 Some(command) = commands.recv() => {
                     self.on_command(command);
                     for _ in 1..MAX_COMMANDS_PER_TURN {
@@ -166,6 +157,19 @@ impl Session {
                     }
                 }
                 () = sleep_until(idle_until), if may_enquire => self.send_enquire_link(),
+                frame = self.reader.next() => {
+                    self.last_received = Instant::now();
+                    let flow = match frame {
+                        None => Flow::End("connection closed by the SMSC".to_owned()),
+                        Some(Err(error)) => Flow::End(format!("read failed: {error}")),
+                        Some(Ok(frame)) => self.on_frame(frame),
+                    };
+                    match flow {
+                        Flow::Continue => {}
+                        Flow::Deliver(request) => offer(inbound, request),
+                        Flow::End(reason) => return reason,
+                    }
+                }
             }
         }
     }
@@ -176,7 +180,7 @@ impl Session {
             permit,
             reply,
         } = command;
-        if self.unbinding {
+        if self.draining {
             let _ = reply.send(Err(SubmitError::Closed));
             return;
         }
@@ -202,7 +206,20 @@ impl Session {
         sequence_number
     }
 
-    pub(super) fn send_unbind(&mut self) {
+    fn start_draining(&mut self) {
+        self.draining = true;
+        let outstanding = self.pending.values().filter(|p| is_submit(p)).count();
+        tracing::info!(
+            outstanding,
+            "shutting down: refusing new submits, waiting for outstanding ones"
+        );
+    }
+
+    fn submits_outstanding(&self) -> bool {
+        self.pending.values().any(is_submit)
+    }
+
+    fn send_unbind(&mut self) {
         tracing::info!("shutting down: sending unbind");
         self.unbinding = true;
         let sequence_number = self.request(Pending::Unbind);
@@ -258,15 +275,30 @@ impl Session {
     }
 }
 
-/// Hands a request to the caller without blocking; returns it back when the channel is full.
-fn offer(inbound: &mpsc::Sender<Inbound>, request: Inbound) -> Option<Inbound> {
+pub(super) fn is_submit(pending: &Pending) -> bool {
+    matches!(pending, Pending::Submit { .. })
+}
+
+/// Hands a request to the caller without blocking. When the channel is full the request is answered at
+/// once with `ESME_RX_T_APPN` (0x64), so the SMSC re-sends it later, and is never acknowledged here.
+///
+/// Waiting for room instead would stop reading the socket, and with it the `submit_sm_resp`s and
+/// `enquire_link_resp`s behind the request: submits would time out in doubt and the link be declared
+/// dead. 0x64 rather than 0x58 (`ESME_RTHROTTLED`): SMPP 3.4 defines 0x58 for an ESME exceeding the
+/// SMSC's limits, whereas 0x64 is the receiving ESME's temporary error, which SMSCs retry.
+fn offer(inbound: &mpsc::Sender<Inbound>, request: Inbound) {
     match inbound.try_send(request) {
-        Ok(()) => None,
-        Err(mpsc::error::TrySendError::Full(request)) => Some(request),
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(request)) => {
+            tracing::warn!(
+                sequence_number = request.responder.sequence_number(),
+                "inbound channel full; answering ESME_RX_T_APPN so the SMSC re-sends later"
+            );
+            request.responder.reject(status::ESME_RX_T_APPN);
+        }
         Err(mpsc::error::TrySendError::Closed(request)) => {
-            tracing::warn!("nobody takes inbound requests; rejecting");
-            drop(request);
-            None
+            tracing::warn!("nobody takes inbound requests; answering ESME_RX_T_APPN");
+            request.responder.reject(status::ESME_RX_T_APPN);
         }
     }
 }

@@ -104,7 +104,7 @@ async fn connect_and_bind(config: &Arc<ClientConfig>) -> Result<Session, BindErr
     let _ = stream.set_nodelay(true);
     let (read_half, write_half) = stream.into_split();
     let mut reader = FramedRead::new(read_half, SmppCodec);
-    let writer = Writer::spawn(write_half);
+    let writer = Writer::spawn(write_half, config.window + config.inbound_capacity);
     let mut sequence = Sequence::default();
     let sequence_number = sequence.next();
     writer.send(bind_request(config, sequence_number));

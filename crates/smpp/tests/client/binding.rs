@@ -1,10 +1,15 @@
 //! Bind, bind failure and retry, the peer's unbind, and shutdown.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
-use smpp::{BindMode, Client, ClientConfig, LinkState, Pdu, SubmitError};
+use smpp::{BindMode, Client, ClientConfig, LinkState, Pdu, SubmitError, SubmitResponse};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use crate::fake_smsc::{FakeSmsc, bound_client, config, submit_sm, submit_sm_resp, wait_for_state};
+use crate::fake_smsc::{
+    DEADLINE, FakeSmsc, Peer, bound_client, config, submit_sm, submit_sm_resp, wait_for_state,
+};
 
 #[tokio::test]
 async fn transceiver_bind_carries_the_configured_credentials() {
@@ -104,7 +109,7 @@ async fn unbind_from_the_smsc_is_answered_and_the_client_reconnects() {
 }
 
 #[tokio::test]
-async fn shutdown_unbinds_lets_in_flight_submits_finish_and_then_refuses_submits() {
+async fn shutdown_lets_in_flight_submits_finish_then_unbinds_and_refuses_submits() {
     let smsc = FakeSmsc::start().await;
     let (client, _inbound, mut peer) = bound_client(&smsc, config(&smsc)).await;
     let in_flight = tokio::spawn({
@@ -117,9 +122,9 @@ async fn shutdown_unbinds_lets_in_flight_submits_finish_and_then_refuses_submits
         let client = client.clone();
         async move { client.shutdown().await }
     });
-    let unbind = peer.recv().await;
     peer.send(submit_sm_resp(submit.sequence_number(), 0, "M-1"))
         .await;
+    let unbind = peer.recv().await;
     peer.send(Pdu::UnbindResp {
         sequence_number: unbind.sequence_number(),
         command_status: 0,
@@ -136,6 +141,112 @@ async fn shutdown_unbinds_lets_in_flight_submits_finish_and_then_refuses_submits
         Err(SubmitError::Closed)
     );
     assert!(peer.closed().await.is_empty());
+}
+
+/// An SMSC that answers `unbind` the moment it arrives but each `submit_sm` only `delay` after it, and
+/// returns what crossed the wire, in order, once the client has closed the connection. `submitted` are
+/// the submits already received when it takes over.
+async fn serve_submits_slowly_and_unbind_at_once(
+    mut peer: Peer,
+    submitted: Vec<u32>,
+    delay: Duration,
+) -> Vec<String> {
+    let mut due: VecDeque<(Instant, u32)> = submitted
+        .iter()
+        .map(|&sequence_number| (Instant::now() + delay, sequence_number))
+        .collect();
+    let mut wire = Vec::new();
+    loop {
+        let wait = due.front().map_or(DEADLINE, |&(at, _)| {
+            at.saturating_duration_since(Instant::now())
+        });
+        let pdu = match peer.recv_or_closed_within(wait).await {
+            Err(()) => return wire,
+            Ok(Some(pdu)) => pdu,
+            Ok(None) => {
+                let (_, sequence_number) = due.pop_front().expect("client fell silent");
+                wire.push(format!("submit_sm_resp {sequence_number}"));
+                let id = format!("M-{sequence_number}");
+                let _ = peer.try_send(submit_sm_resp(sequence_number, 0, &id)).await;
+                continue;
+            }
+        };
+        let sequence_number = pdu.sequence_number();
+        match pdu {
+            Pdu::SubmitSm { .. } => {
+                wire.push(format!("submit_sm {sequence_number}"));
+                due.push_back((Instant::now() + delay, sequence_number));
+            }
+            Pdu::Unbind { .. } => {
+                wire.push(format!("unbind {sequence_number}"));
+                let unbind_resp = Pdu::UnbindResp {
+                    sequence_number,
+                    command_status: 0,
+                };
+                let _ = peer.try_send(unbind_resp).await;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_in_flight_submits_before_unbind_so_an_eager_unbind_resp_strands_none() {
+    let smsc = FakeSmsc::start().await;
+    let (client, _inbound, mut peer) = bound_client(
+        &smsc,
+        ClientConfig {
+            window: 3,
+            ..config(&smsc)
+        },
+    )
+    .await;
+    let mut submits = JoinSet::new();
+    for i in 0..4 {
+        let client = client.clone();
+        submits.spawn(async move { (i, client.submit(submit_sm(&format!("m{i}"))).await) });
+    }
+    // The window holds three; the fourth waits for a slot that only frees up after shutdown began.
+    let mut submitted = Vec::new();
+    for _ in 0..3 {
+        submitted.push(peer.recv().await.sequence_number());
+    }
+    let smsc_side = tokio::spawn(serve_submits_slowly_and_unbind_at_once(
+        peer,
+        submitted.clone(),
+        Duration::from_millis(200),
+    ));
+
+    tokio::time::timeout(DEADLINE, client.shutdown())
+        .await
+        .expect("shutdown did not finish");
+    let mut results = submits.join_all().await;
+    results.sort_by_key(|(i, _)| *i);
+    let wire = smsc_side.await.expect("smsc task");
+
+    let answered: Vec<_> = results[..3]
+        .iter()
+        .map(|(_, result)| result.clone())
+        .collect();
+    let expected: Vec<_> = submitted
+        .iter()
+        .map(|sequence_number| {
+            Ok(SubmitResponse {
+                command_status: 0,
+                message_id: format!("M-{sequence_number}"),
+            })
+        })
+        .collect();
+    assert_eq!(answered, expected);
+    assert_eq!(results[3].1, Err(SubmitError::Closed));
+    let unbind_sequence = submitted.iter().max().map_or(0, |last| last + 1);
+    let mut expected_wire: Vec<String> = submitted
+        .iter()
+        .map(|sequence_number| format!("submit_sm_resp {sequence_number}"))
+        .collect();
+    expected_wire.push(format!("unbind {unbind_sequence}"));
+    assert_eq!(wire, expected_wire);
+    assert_eq!(*client.state().borrow(), LinkState::Closed);
 }
 
 #[tokio::test]

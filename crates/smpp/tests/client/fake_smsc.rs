@@ -147,6 +147,43 @@ impl Peer {
         self.framed.send(pdu).await.expect("send");
     }
 
+    /// Like [`Peer::send`], for a connection the client may already have closed; `false` if that failed.
+    pub async fn try_send(&mut self, pdu: Pdu) -> bool {
+        self.framed.send(pdu).await.is_ok()
+    }
+
+    /// The next PDU within `limit`: `Ok(None)` if nothing came, `Err(())` once the client has closed
+    /// the connection. Fails on a malformed frame.
+    pub async fn recv_or_closed_within(&mut self, limit: Duration) -> Result<Option<Pdu>, ()> {
+        match timeout(limit, self.framed.next()).await {
+            Err(_) => Ok(None),
+            Ok(Some(Ok(Frame::Pdu(pdu)))) => Ok(Some(pdu)),
+            Ok(Some(Ok(frame))) => panic!("unexpected frame {frame:?}"),
+            Ok(None | Some(Err(_))) => Err(()),
+        }
+    }
+
+    /// Sends up to `limit` `enquire_link`s, reading nothing, and returns how many were handed to the
+    /// socket before the connection broke (`limit` if it never did).
+    pub async fn flood_enquire_link(mut self, limit: u32) -> u32 {
+        let mut sent = 0;
+        while sent < limit {
+            for _ in 0..1024 {
+                sent += 1;
+                let pdu = Pdu::EnquireLink {
+                    sequence_number: sent,
+                };
+                if SinkExt::<Pdu>::feed(&mut self.framed, pdu).await.is_err() {
+                    return sent - 1;
+                }
+            }
+            if SinkExt::<Pdu>::flush(&mut self.framed).await.is_err() {
+                return sent;
+            }
+        }
+        sent
+    }
+
     /// Answers a bind request with its matching response type and `command_status`.
     pub async fn answer_bind(&mut self, bind: &Pdu, command_status: u32) {
         let sequence_number = bind.sequence_number();

@@ -6,7 +6,7 @@ use smpp::{
 };
 use tokio::sync::mpsc;
 
-use crate::fake_smsc::{DEADLINE, FakeSmsc, bound_client, config};
+use crate::fake_smsc::{DEADLINE, FakeSmsc, bound_client, config, submit_sm, submit_sm_resp};
 
 async fn next_inbound(inbound: &mut mpsc::Receiver<Inbound>) -> Inbound {
     tokio::time::timeout(DEADLINE, inbound.recv())
@@ -98,9 +98,10 @@ async fn dropped_responder_answers_esme_rx_t_appn_so_the_smsc_retries() {
 }
 
 #[tokio::test]
-async fn slow_consumer_with_a_full_channel_loses_no_requests() {
+async fn full_inbound_channel_answers_extra_requests_with_esme_rx_t_appn_and_keeps_reading_responses()
+ {
     let smsc = FakeSmsc::start().await;
-    let (_client, mut inbound, mut peer) = bound_client(
+    let (client, mut inbound, mut peer) = bound_client(
         &smsc,
         ClientConfig {
             inbound_capacity: 1,
@@ -108,7 +109,13 @@ async fn slow_consumer_with_a_full_channel_loses_no_requests() {
         },
     )
     .await;
+    let submit = tokio::spawn({
+        let client = client.clone();
+        async move { client.submit(submit_sm("behind the receipts")).await }
+    });
+    let submit_sequence = peer.recv().await.sequence_number();
 
+    // Nobody reads the channel yet: the first receipt fills it, the other four do not fit.
     for sequence_number in 40..45 {
         peer.send(Pdu::DeliverSm {
             sequence_number,
@@ -116,10 +123,29 @@ async fn slow_consumer_with_a_full_channel_loses_no_requests() {
         })
         .await;
     }
-    for sequence_number in 40..45 {
-        let request = next_inbound(&mut inbound).await;
-        assert_eq!(request.responder.sequence_number(), sequence_number);
-        request.responder.ack();
-        assert_eq!(peer.recv().await, deliver_sm_resp(sequence_number, 0));
+    peer.send(submit_sm_resp(submit_sequence, 0, "M-5")).await;
+    let mut answers = Vec::new();
+    for _ in 41..45 {
+        answers.push(peer.recv().await);
     }
+    let response = tokio::time::timeout(DEADLINE, submit)
+        .await
+        .expect("submit not answered in time")
+        .expect("submit task");
+    let consumed = next_inbound(&mut inbound).await;
+    let sequence_number = consumed.responder.sequence_number();
+    consumed.responder.ack();
+    let ack = peer.recv().await;
+
+    assert_eq!(response.map(|r| r.message_id), Ok("M-5".to_owned()));
+    let rejected: Vec<Pdu> = (41..45)
+        .map(|sequence_number| deliver_sm_resp(sequence_number, command_status::ESME_RX_T_APPN))
+        .collect();
+    assert_eq!(answers, rejected);
+    assert_eq!(sequence_number, 40);
+    assert_eq!(ack, deliver_sm_resp(40, 0));
+    assert!(
+        inbound.try_recv().is_err(),
+        "a rejected request was delivered too"
+    );
 }

@@ -110,3 +110,31 @@ async fn requests_an_esme_does_not_handle_get_generic_nack_and_the_link_stays_up
         ]
     );
 }
+
+#[tokio::test]
+async fn peer_that_floods_enquire_link_without_reading_is_disconnected_instead_of_queued_for() {
+    // Far more answers than the kernel's socket buffers and the client's write queue can hold together.
+    const FLOOD: u32 = 4_000_000;
+    let smsc = FakeSmsc::start().await;
+    let (client, _inbound, peer) = bound_client(
+        &smsc,
+        ClientConfig {
+            // Long enough that the Down state is still visible when the test looks.
+            reconnect_min: Duration::from_secs(5),
+            reconnect_max: Duration::from_secs(5),
+            ..config(&smsc)
+        },
+    )
+    .await;
+
+    let sent = tokio::time::timeout(Duration::from_secs(30), peer.flood_enquire_link(FLOOD))
+        .await
+        .expect("flood neither finished nor was cut off in time");
+    let state = wait_for_state(&client, |state| matches!(state, LinkState::Down { .. })).await;
+
+    assert!(sent < FLOOD, "the client read all {FLOOD} enquire_link");
+    assert!(
+        matches!(&state, LinkState::Down { reason } if reason.contains("not reading")),
+        "{state:?}"
+    );
+}
