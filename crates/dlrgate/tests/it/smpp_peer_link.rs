@@ -159,3 +159,43 @@ async fn with_a_transmitter_and_receiver_pair_receipts_come_on_the_bind_that_onl
         "{binds:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_binds_share_the_traffic_under_the_connector_rate_limit() {
+    // Arrange: two transceiver binds, at most 40 submit_sm per second over both.
+    let peer = SmscPeer::start().await;
+    peer.config(json!({"auto_receipt": {}})).await;
+    let app = spawn_with_smpp(peer.smpp_addr(), |c| {
+        c.binds = 2;
+        c.rate_limit = 40;
+    })
+    .await;
+    peer.wait_bound(2, WITHIN).await;
+
+    // Act
+    let recipients: Vec<String> = (0..12).map(|n| format!("4917300001{n:02}")).collect();
+    let refs: Vec<&str> = recipients.iter().map(String::as_str).collect();
+    let (ids, submits) = send_all(&app, &peer, &refs, "shared").await;
+
+    // Assert: both binds carried traffic, and 12 submits took at least 11 intervals of 25 ms.
+    for id in &ids {
+        expect_status(&app, id, "DELIVERED").await;
+    }
+    let sessions: std::collections::HashSet<u64> = submits.iter().map(|s| s.session).collect();
+    assert_eq!(sessions.len(), 2, "{submits:?}");
+    let times: Vec<i128> = submits
+        .iter()
+        .map(|s| {
+            let at = time::OffsetDateTime::parse(
+                &s.received_at,
+                &time::format_description::well_known::Rfc3339,
+            );
+            at.unwrap().unix_timestamp_nanos() / 1_000_000
+        })
+        .collect();
+    let spread = times.iter().max().unwrap() - times.iter().min().unwrap();
+    assert!(
+        spread >= 11 * 25 * 8 / 10,
+        "12 submits within {spread} ms at 40/s"
+    );
+}
