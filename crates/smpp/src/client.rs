@@ -68,7 +68,8 @@ pub struct Client;
 impl Client {
     /// Starts the client on the current Tokio runtime (calling this outside one panics, as
     /// `tokio::spawn` does). Returns the handle and the channel of inbound requests; both can be
-    /// moved to other tasks. Inbound requests are only read while someone receives from the channel.
+    /// moved to other tasks. When the channel is full, a new `deliver_sm`/`data_sm` is answered at
+    /// once with ESME_RX_T_APPN (0x64) so the SMSC sends it again later; the socket is always read.
     pub fn spawn(config: ClientConfig) -> (ClientHandle, mpsc::Receiver<Inbound>) {
         let config = Arc::new(config.normalised());
         let (inbound_tx, inbound_rx) = mpsc::channel(config.inbound_capacity);
