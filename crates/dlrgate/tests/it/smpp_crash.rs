@@ -12,18 +12,9 @@ use dlrgate::smsc_sim::{self, SimConfig};
 use serde_json::{Value, json};
 
 use crate::helpers::binary::Server;
+use crate::helpers::hooks::sequence;
 
 const MESSAGES: usize = 120;
-
-fn promised_final(recipient: &str) -> &'static str {
-    match recipient.bytes().last().map(|b| b - b'0') {
-        Some(7) => "NOTDELIVERED",
-        Some(8) => "EXPIRED",
-        Some(9) => "REJECTED",
-        Some(0) => "FAILED",
-        _ => "DELIVERED",
-    }
-}
 
 fn config_file(dir: &std::path::Path, smsc: std::net::SocketAddr) -> String {
     let path = dir.join("smpp.toml");
@@ -118,7 +109,7 @@ async fn sigkill_while_receipts_are_in_flight_loses_no_status() {
     assert_eq!(acked.len(), MESSAGES, "every request was answered");
     let deadline = Instant::now() + Duration::from_secs(60);
     for (id, to) in &acked {
-        let expect = promised_final(to);
+        let expect = *sequence(to).last().unwrap();
         let mut seen = status(&http, &server.base, &key, id).await;
         while seen != expect && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -158,10 +158,10 @@ pub async fn due(
     now: i64,
     limit: u32,
 ) -> StoreResult<Vec<DueMessage>> {
-    let rows = sqlx::query(
-        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at FROM messages
-         WHERE state = 'queued' AND connector = ? AND send_at <= ? ORDER BY send_at, id LIMIT ?",
-    )
+    let rows = sqlx::query(audited(format!(
+            "SELECT {DUE_COLUMNS} FROM messages
+             WHERE state = 'queued' AND connector = ? AND send_at <= ? ORDER BY send_at, id LIMIT ?"
+        )))
     .bind(connector)
     .bind(now)
     .bind(i64::from(limit))
@@ -170,6 +170,10 @@ pub async fn due(
     .map_err(map_err)?;
     rows.iter().map(due_from_row).collect()
 }
+
+/// The columns `due_from_row` reads.
+const DUE_COLUMNS: &str =
+    "id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at";
 
 fn due_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<DueMessage> {
     let parts: i64 = row.try_get("parts").map_err(map_err)?;
@@ -194,12 +198,12 @@ pub async fn claim_due(
     now: i64,
     limit: u32,
 ) -> StoreResult<Vec<DueMessage>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(audited(format!(
         "UPDATE messages SET state = 'sending' WHERE id IN (
-             SELECT id FROM messages WHERE state = 'queued' AND connector = ? AND send_at <= ?
-             ORDER BY send_at, id LIMIT ?)
-         RETURNING id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at",
-    )
+                 SELECT id FROM messages WHERE state = 'queued' AND connector = ? AND send_at <= ?
+                 ORDER BY send_at, id LIMIT ?)
+             RETURNING {DUE_COLUMNS}"
+    )))
     .bind(connector)
     .bind(now)
     .bind(i64::from(limit))
@@ -216,10 +220,10 @@ pub async fn claim_due(
 
 /// The messages of `connector` claimed and not settled (after a crash).
 pub async fn claimed(reader: &SqlitePool, connector: &str) -> StoreResult<Vec<DueMessage>> {
-    let rows = sqlx::query(
-        "SELECT id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at FROM messages
-         WHERE state = 'sending' AND connector = ? ORDER BY send_at, id",
-    )
+    let rows = sqlx::query(audited(format!(
+        "SELECT {DUE_COLUMNS} FROM messages
+             WHERE state = 'sending' AND connector = ? ORDER BY send_at, id"
+    )))
     .bind(connector)
     .fetch_all(reader)
     .await
