@@ -155,6 +155,11 @@ pub fn decode_gsm7(septets: &[u8]) -> String {
 
 /// The basic-table code of `c`, if it has one.
 fn basic_code(c: char) -> Option<u8> {
+    // Letters, digits and space sit at their ASCII codes in the basic table; answering them
+    // first spares most characters of most texts the scan of the table.
+    if c.is_ascii_alphanumeric() || c == ' ' {
+        return u8::try_from(c).ok();
+    }
     if c == '\u{1B}' {
         return None;
     }
