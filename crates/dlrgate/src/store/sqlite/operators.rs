@@ -11,8 +11,9 @@ use super::rows::{audited, insert_many, placeholders};
 use crate::domain::status::DeliveryStatus;
 use crate::store::*;
 
-/// How long before a submission began a parked receipt may have arrived and still be its own.
-const PARK_MARGIN_MS: i64 = 1_000;
+/// How long before a submission began a parked receipt may have arrived and still be its own
+/// (a margin for clock adjustments; receipts come after their submit).
+const PARK_MARGIN_MS: i64 = 60_000;
 
 pub async fn apply_operator_receipts(
     writer: &SqlitePool,

@@ -344,7 +344,7 @@ pub async fn a_receipt_parked_before_the_submission_began_is_not_its_own(store: 
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let later = now + 60_000;
+    let later = now + 600_000;
 
     // Act: a submission that began after that receipt was parked gets the id "R1".
     let submission = Submission {
