@@ -2,7 +2,8 @@
 //! simulator and is killed with SIGKILL while submits and receipts are in flight, then restarted
 //! on the same data directory. Receipts are acknowledged only once stored, so the simulator sends
 //! the unacknowledged ones again to the new bind; every acknowledged message must reach the final
-//! status the simulator's last-digit rule promises.
+//! status the simulator's last-digit rule promises, except a message whose submit was on the
+//! wire at the kill: it is in doubt (docs/adr/0005), and no message reaches the SMSC twice.
 
 #![allow(clippy::unwrap_used)]
 
@@ -71,8 +72,19 @@ async fn status(http: &reqwest::Client, base: &str, key: &str, id: &str) -> Stri
     body[0]["status"].as_str().unwrap_or_default().to_owned()
 }
 
+fn is_final(status: &str) -> bool {
+    ["DELIVERED", "NOTDELIVERED", "EXPIRED", "REJECTED", "FAILED"].contains(&status)
+}
+
+async fn events(http: &reqwest::Client, base: &str, key: &str, id: &str) -> String {
+    let request = http
+        .get(format!("{base}/api/messages/{id}/events"))
+        .header("X-Api-Key", key);
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_while_receipts_are_in_flight_loses_no_status() {
+async fn sigkill_while_receipts_are_in_flight_loses_no_status_and_sends_nothing_twice() {
     // Arrange: receipts come over about a second; unacknowledged ones are sent again quickly.
     let sim = smsc_sim::start(SimConfig {
         speed: 10.0,
@@ -105,22 +117,33 @@ async fn sigkill_while_receipts_are_in_flight_loses_no_status() {
         }
     }
 
-    // Assert
+    // Assert: every message reaches its promised status, except one being sent at the very
+    // moment of the kill, which is in doubt (UNKNOWN, shown FAILED) rather than sent twice.
     assert_eq!(acked.len(), MESSAGES, "every request was answered");
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut in_doubt = Vec::new();
     for (id, to) in &acked {
         let expect = *sequence(to).last().unwrap();
         let mut seen = status(&http, &server.base, &key, id).await;
-        while seen != expect && Instant::now() < deadline {
+        while seen != expect && !is_final(&seen) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
             seen = status(&http, &server.base, &key, id).await;
         }
-        assert_eq!(
-            seen,
-            expect,
-            "message {id} to {to}; simulator {:?}",
-            sim.stats()
-        );
+        if seen != expect {
+            let events = events(&http, &server.base, &key, id).await;
+            assert!(
+                seen == "FAILED" && events.contains("in-doubt"),
+                "message {id} to {to} is {seen}, not {expect}: {events}; simulator {:?}",
+                sim.stats()
+            );
+            in_doubt.push(id.clone());
+        }
     }
+    assert!(in_doubt.len() <= 2, "in doubt: {in_doubt:?}");
+    assert_eq!(
+        sim.stats().submits_received,
+        MESSAGES as u64,
+        "no message sent twice"
+    );
     assert!(sim.stats().binds_accepted >= 2, "{:?}", sim.stats());
 }
