@@ -7,7 +7,7 @@ pub mod binary;
 pub mod hooks;
 pub mod hooks_api;
 pub mod receiver;
-pub mod sms;
 pub mod smpp_route;
+pub mod sms;
 pub mod smsc_peer;
 pub mod upstream;
