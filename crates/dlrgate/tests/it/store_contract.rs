@@ -42,6 +42,7 @@ macro_rules! store_contract_tests {
             receipts::multipart_message_does_not_fall_back_to_accepted,
             submissions::due_reports_are_applied_in_due_order_and_deleted,
             submissions::due_reports_respect_the_limit,
+            submissions::a_batch_of_receipts_behaves_like_one_receipt_at_a_time,
             queries::statuses_respect_account_and_since_and_exclude_cancelled,
             queries::statuses_window_goes_by_send_time_not_creation_time,
             queries::journal_is_newest_first_and_pages_with_limit_and_offset,

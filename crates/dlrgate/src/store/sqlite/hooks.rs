@@ -122,31 +122,6 @@ pub async fn set_enabled(
     hook_from_row(&row)
 }
 
-/// Writes one pending delivery per matching hook of the message's account. Called inside the
-/// transaction that changed the message's status (the transactional outbox).
-pub async fn enqueue(
-    conn: &mut SqliteConnection,
-    change: &StatusChange,
-    now: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at, created_at, state, next_attempt_at)
-         SELECT h.id, h.account_id, m.id, ?, ?, ?, 'pending', ?
-         FROM hooks h JOIN messages m ON m.id = ? AND m.account_id = h.account_id
-         WHERE h.deleted = 0 AND h.event_type IN ('dlr', 'all')
-           AND (h.event_filter IS NULL OR h.event_filter = m.recipient OR h.event_filter = m.sender)",
-    )
-    .bind(change.status.as_str())
-    .bind(change.at)
-    .bind(now)
-    .bind(now)
-    .bind(change.message_id)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
 /// Records finished attempts, then leases due deliveries, in one transaction: a dispatcher cycle
 /// costs one commit however many attempts finished.
 pub async fn settle_and_claim(

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod attempts;
+mod engine;
 mod hooks;
 mod messages;
 mod operators;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::engine::apply_many;
 use super::map_err;
-use super::reports::apply_one;
 use super::rows::{audited, insert_many, placeholders};
 use crate::domain::status::DeliveryStatus;
 use crate::store::*;
@@ -25,17 +25,18 @@ pub async fn apply_operator_receipts(
     let ids: Vec<&str> = receipts.iter().map(|r| r.operator_id.as_str()).collect();
     let parts = find_parts(&mut tx, connector, &ids).await?;
     let mut outcome = OperatorReceiptsOutcome::default();
+    let mut matched = Vec::new();
     let mut unmatched = Vec::new();
     for receipt in receipts {
         match parts.get(&receipt.operator_id) {
             Some(&(message_id, part)) => {
-                outcome.matched += 1;
-                let receipt = to_receipt(connector, message_id, part, receipt);
-                outcome.changes.extend(apply_one(&mut tx, &receipt).await?);
+                matched.push(to_receipt(connector, message_id, part, receipt))
             }
             None => unmatched.push(receipt),
         }
     }
+    outcome.matched = matched.len();
+    outcome.changes = apply_many(&mut tx, &matched.iter().collect::<Vec<_>>()).await?;
     outcome.parked = unmatched.len();
     insert_many(
         &mut tx,
@@ -132,12 +133,12 @@ pub(super) async fn store_ids_and_unpark(
         }
         query.execute(&mut *conn).await.map_err(map_err)?;
     }
-    let mut changes = Vec::new();
-    for (submission, part, receipt) in unpark(conn, &ids).await? {
-        let receipt = to_receipt(&submission.connector, submission.message_id, part, receipt);
-        changes.extend(apply_one(conn, &receipt).await?);
-    }
-    Ok(changes)
+    let unparked: Vec<Receipt> = unpark(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|(s, part, receipt)| to_receipt(&s.connector, s.message_id, part, receipt))
+        .collect();
+    apply_many(conn, &unparked.iter().collect::<Vec<_>>()).await
 }
 
 /// Deletes the receipts parked for `ids` and returns them with their part, oldest first.

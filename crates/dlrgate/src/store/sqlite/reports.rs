@@ -3,12 +3,12 @@
 
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::engine::apply_many;
 use super::map_err;
 use super::rows::status_from_column;
 use std::collections::HashSet;
 
 use super::rows::{audited, insert_many, placeholders};
-use crate::domain::status::{self, Decision, PartState};
 use crate::store::*;
 
 pub async fn record_submissions(
@@ -46,10 +46,8 @@ pub(super) async fn record_in(
         },
     )
     .await?;
-    let mut changes = Vec::new();
-    for receipt in submissions.iter().flat_map(|s| &s.immediate) {
-        changes.extend(apply_one(&mut *tx, receipt).await?);
-    }
+    let immediate: Vec<&Receipt> = submissions.iter().flat_map(|s| &s.immediate).collect();
+    let mut changes = apply_many(&mut *tx, &immediate).await?;
     changes.extend(super::operators::store_ids_and_unpark(&mut *tx, &submissions).await?);
     let scheduled: Vec<&Receipt> = submissions.iter().flat_map(|s| &s.scheduled).collect();
     insert_many(
@@ -109,177 +107,9 @@ pub async fn apply_receipts(
     receipts: Vec<Receipt>,
 ) -> StoreResult<Vec<StatusChange>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let mut changes = Vec::new();
-    for receipt in &receipts {
-        changes.extend(apply_one(&mut tx, receipt).await?);
-    }
+    let changes = apply_many(&mut tx, &receipts.iter().collect::<Vec<_>>()).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(changes)
-}
-
-/// Runs one receipt through the status engine, records it as an event and updates the part and,
-/// when its aggregated status changes, the message.
-pub(super) async fn apply_one(
-    conn: &mut SqliteConnection,
-    receipt: &Receipt,
-) -> StoreResult<Option<StatusChange>> {
-    let Some(mut message) = load_message_state(conn, receipt.message_id).await? else {
-        record_unmatched(conn, receipt).await?;
-        return Ok(None);
-    };
-    let Some(index) = message
-        .parts
-        .iter()
-        .position(|(part, _)| *part == receipt.part)
-    else {
-        record_unmatched(conn, receipt).await?;
-        return Ok(None);
-    };
-    let decision = status::transition(message.parts[index].1, receipt.status);
-    let effect = match decision {
-        Decision::Apply(_) => "applied",
-        Decision::Duplicate => "duplicate",
-        Decision::Stale => "stale",
-    };
-    sqlx::query(
-        "INSERT INTO status_events (message_id, part, kind, state, effect, at, source, error_code, raw)
-         VALUES (?, ?, 'report', ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(receipt.message_id)
-    .bind(i64::from(receipt.part))
-    .bind(receipt.status.as_str())
-    .bind(effect)
-    .bind(receipt.at)
-    .bind(&receipt.source)
-    .bind(&receipt.error_code)
-    .bind(&receipt.raw)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let Decision::Apply(next) = decision else {
-        return Ok(None);
-    };
-    sqlx::query("UPDATE message_parts SET status = ?, status_at = ?, provisional = ? WHERE message_id = ? AND part = ?")
-        .bind(next.status.map(|s| s.as_str()))
-        .bind(receipt.at)
-        .bind(next.provisional)
-        .bind(receipt.message_id)
-        .bind(i64::from(receipt.part))
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    message.parts[index].1 = next;
-    update_message(conn, receipt, &message).await
-}
-
-/// A message's parts and its shown status, read in one statement.
-struct MessageState {
-    account_id: AccountId,
-    status: Option<status::DeliveryStatus>,
-    provisional: bool,
-    parts: Vec<(u32, PartState)>,
-}
-
-async fn load_message_state(
-    conn: &mut SqliteConnection,
-    id: MessageId,
-) -> StoreResult<Option<MessageState>> {
-    let rows = sqlx::query(
-        "SELECT p.part, p.status, p.provisional, m.account_id, m.status AS message_status,
-                m.provisional AS message_provisional
-         FROM message_parts p JOIN messages m ON m.id = p.message_id WHERE p.message_id = ? ORDER BY p.part",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let mut parts = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let part: i64 = row.try_get("part").map_err(map_err)?;
-        parts.push((u32::try_from(part).unwrap_or(0), part_state(row)?));
-    }
-    Ok(Some(MessageState {
-        account_id: first.try_get("account_id").map_err(map_err)?,
-        status: status_from_column(first.try_get("message_status").map_err(map_err)?)?,
-        provisional: first.try_get("message_provisional").map_err(map_err)?,
-        parts,
-    }))
-}
-
-/// A receipt for a part the message does not have is kept in the message's history (effect
-/// `unmatched`); one for a message that does not exist can only be logged.
-async fn record_unmatched(conn: &mut SqliteConnection, receipt: &Receipt) -> StoreResult<()> {
-    tracing::warn!(
-        message_id = receipt.message_id,
-        part = receipt.part,
-        "receipt for an unknown message part"
-    );
-    sqlx::query(
-        "INSERT INTO status_events (message_id, part, kind, state, effect, at, source, error_code, raw)
-         SELECT id, ?, 'report', ?, 'unmatched', ?, ?, ?, ? FROM messages WHERE id = ?",
-    )
-    .bind(i64::from(receipt.part))
-    .bind(receipt.status.as_str())
-    .bind(receipt.at)
-    .bind(&receipt.source)
-    .bind(&receipt.error_code)
-    .bind(&receipt.raw)
-    .bind(receipt.message_id)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
-fn part_state(row: &sqlx::sqlite::SqliteRow) -> StoreResult<PartState> {
-    Ok(PartState {
-        status: status_from_column(row.try_get("status").map_err(map_err)?)?,
-        provisional: row.try_get("provisional").map_err(map_err)?,
-    })
-}
-
-/// Recomputes the message status from its parts after `receipt` changed one of them.
-async fn update_message(
-    conn: &mut SqliteConnection,
-    receipt: &Receipt,
-    message: &MessageState,
-) -> StoreResult<Option<StatusChange>> {
-    let parts: Vec<PartState> = message.parts.iter().map(|(_, state)| *state).collect();
-    let Some(aggregated) = status::aggregate(&parts) else {
-        return Ok(None);
-    };
-    let provisional = status::aggregate_is_provisional(&parts);
-    let (account_id, before, was_provisional) =
-        (message.account_id, message.status, message.provisional);
-    let next = status::message_update(before, Some(aggregated));
-    if next.is_none() && was_provisional == provisional {
-        return Ok(None);
-    }
-    let shown = next.or(before).unwrap_or(aggregated);
-    sqlx::query("UPDATE messages SET status = ?, status_at = ?, provisional = ?, error_code = ? WHERE id = ?")
-        .bind(shown.as_str())
-        .bind(receipt.at)
-        .bind(provisional)
-        .bind(&receipt.error_code)
-        .bind(receipt.message_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    let Some(status) = next else {
-        return Ok(None);
-    };
-    let change = StatusChange {
-        message_id: receipt.message_id,
-        account_id,
-        status,
-        at: receipt.at,
-    };
-    // The transactional outbox: the webhook deliveries of this change commit with it.
-    super::hooks::enqueue(conn, &change, crate::workers::now_millis()).await?;
-    Ok(Some(change))
 }
 
 pub async fn apply_due(
@@ -297,7 +127,7 @@ pub async fn apply_due(
     .fetch_all(&mut *tx)
     .await
     .map_err(map_err)?;
-    let mut changes = Vec::new();
+    let mut due = Vec::with_capacity(rows.len());
     let mut applied: Vec<i64> = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get("id").map_err(map_err)?;
@@ -312,9 +142,10 @@ pub async fn apply_due(
             error_code: row.try_get("error_code").map_err(map_err)?,
             raw: row.try_get("raw").map_err(map_err)?,
         };
-        changes.extend(apply_one(&mut tx, &receipt).await?);
+        due.push(receipt);
         applied.push(id);
     }
+    let changes = apply_many(&mut tx, &due.iter().collect::<Vec<_>>()).await?;
     if !applied.is_empty() {
         let sql = format!(
             "DELETE FROM scheduled_reports WHERE id IN ({})",

@@ -1,9 +1,11 @@
 //! Handing messages to an operator and the reports it schedules: `record_submissions`,
 //! `apply_due_reports` and `next_report_due`.
 
-use dlrgate::domain::status::DeliveryStatus::{Accepted, Buffered, Delivered, Transmitted};
+use dlrgate::domain::status::DeliveryStatus::{
+    Accepted, Buffered, Delivered, NotDelivered, Transmitted,
+};
 use dlrgate::domain::status::InternalState;
-use dlrgate::store::{QueueDepths, Store};
+use dlrgate::store::{MessageId, NewMessage, QueueDepths, StatusChange, Store};
 
 use super::fixtures::{
     T0, change, effects, hand_over, queued_event, receipt, report_effects, sms, status_of,
@@ -204,4 +206,81 @@ pub async fn due_reports_respect_the_limit(store: &dyn Store) {
         vec![ids[0]]
     );
     assert_eq!(store.next_report_due().await.unwrap(), None);
+}
+
+/// One batch of receipts (with duplicates, stale and multipart reports for several messages)
+/// leaves exactly what the same receipts one call at a time leave.
+pub async fn a_batch_of_receipts_behaves_like_one_receipt_at_a_time(store: &dyn Store) {
+    // Arrange: two identical pairs of messages.
+    let tenant = tenant(store).await;
+    let mut pairs = Vec::new();
+    for _ in 0..2 {
+        let single = submit_one(store, tenant.id(), sms("491700000001")).await;
+        let multi = NewMessage {
+            parts: 2,
+            ..sms("491700000002")
+        };
+        let multi = submit_one(store, tenant.id(), multi).await;
+        hand_over(
+            store,
+            single,
+            T0 + 1,
+            vec![receipt(single, 1, Accepted, T0 + 1)],
+            vec![],
+        )
+        .await;
+        let accepted = vec![
+            receipt(multi, 1, Accepted, T0 + 1),
+            receipt(multi, 2, Accepted, T0 + 1),
+        ];
+        hand_over(store, multi, T0 + 1, accepted, vec![]).await;
+        pairs.push((single, multi));
+    }
+    let script = |(a, b): (MessageId, MessageId)| {
+        vec![
+            receipt(a, 1, Transmitted, T0 + 2),
+            receipt(b, 1, Transmitted, T0 + 2),
+            receipt(b, 2, Transmitted, T0 + 2),
+            receipt(b, 1, Delivered, T0 + 3),
+            receipt(a, 1, Delivered, T0 + 4),
+            receipt(a, 1, Delivered, T0 + 5),
+            receipt(a, 1, Transmitted, T0 + 6),
+            receipt(b, 2, NotDelivered, T0 + 7),
+            receipt(b, 2, Delivered, T0 + 8),
+            receipt(b, 3, Delivered, T0 + 9),
+        ]
+    };
+
+    // Act
+    let batched = store.apply_receipts(script(pairs[0])).await.unwrap();
+    let mut one_by_one = Vec::new();
+    for r in script(pairs[1]) {
+        one_by_one.extend(store.apply_receipts(vec![r]).await.unwrap());
+    }
+
+    // Assert
+    let shape = |changes: &[StatusChange], (a, _): (MessageId, MessageId)| {
+        changes
+            .iter()
+            .map(|c| (c.message_id == a, c.status, c.at))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&batched, pairs[0]), shape(&one_by_one, pairs[1]));
+    assert!(!batched.is_empty());
+    for i in 0..2 {
+        let ((a0, b0), (a1, b1)) = (pairs[0], pairs[1]);
+        let (x, y) = if i == 0 { (a0, a1) } else { (b0, b1) };
+        assert_eq!(
+            report_effects(store, tenant.id(), x).await,
+            report_effects(store, tenant.id(), y).await
+        );
+        assert_eq!(
+            view(store, tenant.id(), x).await.unwrap().status,
+            view(store, tenant.id(), y).await.unwrap().status
+        );
+    }
+    assert_eq!(
+        status_of(store, tenant.id(), pairs[0].1).await,
+        Some(NotDelivered)
+    );
 }
