@@ -23,6 +23,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 use url::form_urlencoded::byte_serialize;
 
@@ -44,6 +45,8 @@ pub struct KannelOperator {
     settings: KannelSettings,
     http: reqwest::Client,
     limiter: Option<RateLimiter>,
+    /// Fires at shutdown: parts not yet sent are not started (a request on the wire finishes).
+    stop: CancellationToken,
 }
 
 /// The HTTP client for `sendsms`: bounded waits, so a hung Kannel only delays its own route.
@@ -64,6 +67,8 @@ enum Answer {
     },
     /// Kannel could not be asked (connection refused), or asked us to come back (429, 5xx).
     Down(String),
+    /// Not sent: dlrgate is stopping.
+    Stopped,
     /// The request went out but no answer came (timeout, broken connection): Kannel may have
     /// the part, so it is not sent again.
     InDoubt(String),
@@ -91,7 +96,14 @@ impl KannelOperator {
             limiter: RateLimiter::per_second(settings.rate_limit),
             settings,
             http,
+            stop: CancellationToken::new(),
         }
+    }
+
+    /// Stops starting new parts once `stop` fires.
+    pub fn stopping_with(mut self, stop: CancellationToken) -> KannelOperator {
+        self.stop = stop;
+        self
     }
 
     /// How long queued messages wait before the next try: a second, or less when `fail_after`
@@ -147,6 +159,16 @@ impl KannelOperator {
                     break;
                 }
                 Answer::Down(reason) if part == 1 => return self.not_sent(message, now, reason),
+                Answer::Stopped if part == 1 => return Outcome::NotSent(self.retry_after()),
+                Answer::Stopped => {
+                    for rest in part..=total {
+                        let code = Some("connector-stopped");
+                        let receipt =
+                            self.receipt(message, rest, DeliveryStatus::Failed, code, now);
+                        submission.immediate.push(receipt);
+                    }
+                    break;
+                }
                 Answer::InDoubt(reason) => {
                     tracing::warn!(connector = %self.settings.name, message = message.id, part, %reason, "no answer from kannel; the part is in doubt and not sent again");
                     submission.immediate.push(self.receipt(
@@ -225,7 +247,13 @@ impl KannelOperator {
         encoding: Encoding,
     ) -> Answer {
         if let Some(limiter) = &self.limiter {
-            limiter.acquire().await;
+            tokio::select! {
+                _ = self.stop.cancelled() => return Answer::Stopped,
+                _ = limiter.acquire() => {}
+            }
+        }
+        if self.stop.is_cancelled() {
+            return Answer::Stopped;
         }
         let url = match self.sendsms_url(message, part, text, udh, encoding) {
             Ok(url) => url,

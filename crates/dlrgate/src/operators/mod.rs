@@ -89,10 +89,10 @@ pub fn start(
             ConnectorSettings::Sandbox { name } => sandbox(name),
             ConnectorSettings::Http(_) => continue,
             ConnectorSettings::Smpp(s) => smpp::start(s.clone(), context),
-            ConnectorSettings::Kannel(s) => Arc::new(kannel::KannelOperator::new(
-                s.clone(),
-                kannel::http_client()?,
-            )),
+            ConnectorSettings::Kannel(s) => Arc::new(
+                kannel::KannelOperator::new(s.clone(), kannel::http_client()?)
+                    .stopping_with(context.stop.clone()),
+            ),
         };
         operators.push((connector.name().to_owned(), operator));
     }

@@ -239,3 +239,29 @@ async fn a_kannel_that_cannot_be_reached_fails_the_message_or_hands_it_to_the_fa
             .all(|e| e["source"] == "sandbox")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_sends_no_new_parts_and_puts_unsent_messages_back_in_the_queue() {
+    // Arrange: one sendsms per second, so most messages wait for the rate limit.
+    let kannel = FakeKannel::start().await;
+    let mut app = spawn_with_kannel(&kannel, |k| k.rate_limit = 1).await;
+    for n in 1..=4 {
+        app.send_one(&format!("49170123456{n}"), "Hello").await;
+    }
+    kannel.next_call().await;
+
+    // Act
+    app.stop().await;
+
+    // Assert: the three messages waiting for the rate limit are queued again, none is claimed
+    // or FAILED.
+    let store = dlrgate::store::SqliteStore::open(&app.data_dir, true)
+        .await
+        .unwrap();
+    use dlrgate::store::Store;
+    let queued = store.due_messages("kannel1", i64::MAX, 10).await.unwrap();
+    let claimed = store.claimed("kannel1").await.unwrap();
+    store.close().await;
+    assert!(claimed.is_empty(), "{claimed:?}");
+    assert!(queued.len() >= 2, "{queued:?}");
+}
