@@ -18,7 +18,7 @@ use crate::dispatcher::client::{SystemLookup, WebhookClient};
 use crate::dispatcher::ssrf::AddressPolicy;
 use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
 use crate::domain::timefmt::to_millis;
-use crate::domain::webhook::RetryPolicy;
+use crate::domain::webhook::{ConcurrencyPolicy, RetryPolicy};
 use crate::operators::{self, Operator};
 use crate::store::{Billing, NewAccount, SqliteStore, Store};
 use crate::workers::intake::Intake;
@@ -181,7 +181,12 @@ fn build_dispatcher(
             max_retry_after: webhook.max_retry_after,
         },
         timeout: webhook.timeout,
-        per_hook: u32::try_from(webhook.max_in_flight_per_hook).unwrap_or(u32::MAX),
+        concurrency: ConcurrencyPolicy {
+            min: u32::try_from(webhook.min_in_flight_per_hook).unwrap_or(u32::MAX),
+            max: u32::try_from(webhook.max_in_flight_per_hook).unwrap_or(u32::MAX),
+            slow_ms: i64::try_from(webhook.slow_answer.as_millis()).unwrap_or(i64::MAX),
+        },
+        limits: Default::default(),
         batch_size: settings.workers.batch_size,
         tick: settings.workers.tick,
         disable_after: webhook.disable_after,

@@ -120,6 +120,9 @@ pub struct WebhookSettings {
     #[serde(with = "humantime_serde")]
     pub max_retry_after: Duration,
     pub max_in_flight_per_hook: usize,
+    pub min_in_flight_per_hook: usize,
+    #[serde(with = "humantime_serde")]
+    pub slow_answer: Duration,
     #[serde(with = "humantime_serde")]
     pub disable_after: Duration,
     #[serde(deserialize_with = "string_list")]
@@ -212,10 +215,13 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.webhook.jitter) {
             return fail("webhook.jitter", "must be between 0 and 1");
         }
-        if self.webhook.timeout.is_zero() || self.webhook.max_in_flight_per_hook == 0 {
+        if self.webhook.timeout.is_zero()
+            || self.webhook.max_in_flight_per_hook == 0
+            || self.webhook.min_in_flight_per_hook == 0
+        {
             return fail(
                 "webhook.timeout",
-                "timeout and max_in_flight_per_hook must be above zero",
+                "timeout, min_in_flight_per_hook and max_in_flight_per_hook must be above zero",
             );
         }
         if self.server.max_body_bytes < 1024 {

@@ -2,7 +2,9 @@
 //! (signed) on its own task, and records every attempt with its fate, batching the records of a
 //! cycle with the next claim in one transaction. Deliveries to one hook run
 //! concurrently up to a limit (counted in the store, so it holds across restarts and nodes); a
-//! slow hook only ever holds its own slots, so other hooks and accounts go on.
+//! slow hook only ever holds its own slots, so other hooks and accounts go on. The limit adapts
+//! per hook (`domain::webhook::ConcurrencyPolicy`): it grows while the receiver answers fast and
+//! halves when it fails or slows down.
 //!
 //! At-least-once: a delivery is marked delivered only after a 2xx. If dlrgate dies mid-attempt,
 //! the delivery is sent again (same `webhook-id`): at the next start (SQLite), or when its lease
@@ -13,6 +15,7 @@ pub mod payload;
 pub mod signing;
 pub mod ssrf;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use self::client::{Answer, Failure, WebhookClient};
-use crate::domain::webhook::{RetryPolicy, Verdict, classify_status};
-use crate::store::{AttemptRecord, ClaimRequest, DeliveryFate, DueDelivery, Store};
+use crate::domain::webhook::{ConcurrencyPolicy, RetryPolicy, Verdict, classify_status};
+use crate::store::{AttemptRecord, ClaimRequest, DeliveryFate, DueDelivery, HookId, Store};
 use crate::workers::now_millis;
 
 pub struct Dispatcher {
@@ -31,7 +34,9 @@ pub struct Dispatcher {
     pub client: Arc<WebhookClient>,
     pub policy: RetryPolicy,
     pub timeout: Duration,
-    pub per_hook: u32,
+    pub concurrency: ConcurrencyPolicy,
+    /// Each hook's current limit; hooks not in it are at `concurrency.start()`.
+    pub limits: std::sync::Mutex<HashMap<HookId, u32>>,
     pub batch_size: u32,
     pub tick: Duration,
     pub disable_after: Duration,
@@ -89,7 +94,8 @@ impl Dispatcher {
         let claim = ClaimRequest {
             now,
             limit,
-            per_hook: self.per_hook,
+            per_hook: self.concurrency.start(),
+            per_hook_limits: self.adapt(&finished),
             lease_until: now.saturating_add(lease),
         };
         match self.store.settle_and_claim(finished, claim).await {
@@ -108,6 +114,24 @@ impl Dispatcher {
                 Vec::new()
             }
         }
+    }
+
+    /// Moves each hook's limit by the attempts that finished; returns the limits to claim with.
+    fn adapt(&self, finished: &[AttemptRecord]) -> HashMap<HookId, u32> {
+        let mut limits = self
+            .limits
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for record in finished {
+            let current = limits
+                .get(&record.hook_id)
+                .copied()
+                .unwrap_or_else(|| self.concurrency.start());
+            let delivered = record.error_class.is_none();
+            let next = self.concurrency.next(current, delivered, record.latency_ms);
+            limits.insert(record.hook_id, next);
+        }
+        limits.clone()
     }
 
     async fn until_next_due(&self) -> Duration {

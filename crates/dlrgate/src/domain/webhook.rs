@@ -28,6 +28,33 @@ pub fn classify_status(status: u16) -> Verdict {
     }
 }
 
+/// How many attempts one hook may have in flight. A hook starts at `min`; every delivery answered
+/// within `slow_ms` lets it have one more, up to `max`; a failure or a slow answer halves it, down
+/// to `min` (additive increase, multiplicative decrease, as TCP does). A receiver that keeps up
+/// gets its webhooks at once; one that struggles is not piled on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConcurrencyPolicy {
+    pub min: u32,
+    pub max: u32,
+    pub slow_ms: i64,
+}
+
+impl ConcurrencyPolicy {
+    /// Where a hook starts, and the least it ever gets: `min`, but never above `max`.
+    pub fn start(&self) -> u32 {
+        self.min.min(self.max).max(1)
+    }
+
+    /// The limit after an attempt that was `delivered` (2xx) or not, answered in `latency_ms`.
+    pub fn next(&self, current: u32, delivered: bool, latency_ms: i64) -> u32 {
+        if delivered && latency_ms <= self.slow_ms {
+            current.saturating_add(1).min(self.max.max(1))
+        } else {
+            (current / 2).max(self.start())
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Delay before attempt n+1 (index n); `schedule[0]` is the delay of the first attempt.
@@ -68,6 +95,35 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn concurrency_grows_by_one_when_fast_and_halves_when_slow_or_failing() {
+        let policy = ConcurrencyPolicy {
+            min: 8,
+            max: 128,
+            slow_ms: 1000,
+        };
+        assert_eq!(policy.start(), 8);
+        assert_eq!(policy.next(8, true, 5), 9);
+        assert_eq!(policy.next(128, true, 5), 128);
+        assert_eq!(policy.next(100, true, 1001), 50);
+        assert_eq!(policy.next(100, false, 5), 50);
+        assert_eq!(policy.next(12, false, 5), 8);
+        let fixed = ConcurrencyPolicy {
+            min: 32,
+            max: 2,
+            slow_ms: 1000,
+        };
+        assert_eq!(
+            (
+                fixed.start(),
+                fixed.next(2, true, 1),
+                fixed.next(2, false, 1)
+            ),
+            (2, 2, 2)
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -118,13 +118,16 @@ pub struct DeliveryView {
 }
 
 /// What a dispatcher asks for when it claims deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRequest {
     pub now: i64,
     /// Most deliveries to lease; 0 only settles.
     pub limit: u32,
-    /// Most deliveries of one hook leased at once (counting those already in flight).
+    /// Most deliveries of one hook leased at once (counting those already in flight), for hooks
+    /// not in `per_hook_limits`.
     pub per_hook: u32,
+    /// The limit of particular hooks (the dispatcher's adaptive concurrency).
+    pub per_hook_limits: std::collections::HashMap<HookId, u32>,
     pub lease_until: i64,
 }
 

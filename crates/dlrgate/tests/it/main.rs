@@ -25,6 +25,7 @@ mod smsc_sim;
 mod status;
 mod store_contract;
 mod webhooks_api;
+mod webhooks_concurrency;
 mod webhooks_delivery;
 mod webhooks_fairness;
 mod webhooks_isolation;

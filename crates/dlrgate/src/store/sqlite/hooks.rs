@@ -161,12 +161,19 @@ pub async fn claim_in(
     tx: &mut SqliteConnection,
     claim: &ClaimRequest,
 ) -> StoreResult<Vec<DueDelivery>> {
-    let ClaimRequest {
-        now,
-        limit,
-        per_hook,
-        lease_until,
-    } = *claim;
+    let (now, limit, lease_until) = (claim.now, claim.limit, claim.lease_until);
+    let cap_of = |hook: &HookId| {
+        claim
+            .per_hook_limits
+            .get(hook)
+            .copied()
+            .unwrap_or(claim.per_hook)
+    };
+    let widest = claim
+        .per_hook_limits
+        .values()
+        .copied()
+        .fold(claim.per_hook, u32::max);
     let in_flight: HashMap<HookId, i64> = sqlx::query(
         "SELECT hook_id, COUNT(*) FROM webhook_deliveries
          WHERE lease_until IS NOT NULL AND lease_until > ? AND state = 'pending' GROUP BY hook_id",
@@ -190,14 +197,14 @@ pub async fn claim_in(
             .map_err(map_err)?;
     let mut per_hook_ids: Vec<Vec<i64>> = Vec::new();
     for hook in hooks {
-        let free = i64::from(per_hook) - in_flight.get(&hook).copied().unwrap_or(0);
+        let free = i64::from(cap_of(&hook)) - in_flight.get(&hook).copied().unwrap_or(0);
         if free > 0 {
             per_hook_ids.push(due_of_hook(tx, hook, now, free).await?);
         }
     }
     // Interleave: the first due delivery of every hook, then the second of every hook, …
     let mut ids: Vec<i64> = Vec::new();
-    for rank in 0..per_hook as usize {
+    for rank in 0..widest as usize {
         ids.extend(
             per_hook_ids
                 .iter()
