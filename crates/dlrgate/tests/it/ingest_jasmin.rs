@@ -11,20 +11,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::app::TestApp;
 use crate::helpers::upstream::{
-    FakeKannel, JASMIN_TOKEN, KANNEL_TOKEN, get_report, post_form, reports, spawn_with_kannel,
-    wait_processed,
+    JASMIN_TOKEN, KANNEL_TOKEN, get_report, post_form, quiet_kannel, reports, wait_processed,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
-
-async fn quiet_kannel() -> (FakeKannel, TestApp) {
-    let kannel = FakeKannel::start().await;
-    kannel.reports(|_| Vec::new());
-    let app = spawn_with_kannel(&kannel, |_| {}).await;
-    (kannel, app)
-}
 
 /// A Jasmin DLR for part 1 of `id`, with the level 2/3 fields when `level` is not 1.
 fn dlr(id: &str, level: &str, message_status: &str, err: &str) -> String {

@@ -9,24 +9,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::app::TestApp;
-use crate::helpers::upstream::{
-    FakeKannel, JSON_TOKEN, get_report, reports, spawn_with_kannel, wait_processed,
-};
+use crate::helpers::upstream::{JSON_TOKEN, get_report, quiet_kannel, reports, sent};
 
 const WAIT: Duration = Duration::from_secs(5);
-
-async fn quiet_kannel() -> (FakeKannel, TestApp) {
-    let kannel = FakeKannel::start().await;
-    kannel.reports(|_| Vec::new());
-    let app = spawn_with_kannel(&kannel, |_| {}).await;
-    (kannel, app)
-}
-
-async fn sent(app: &TestApp, to: &str) -> String {
-    let id = app.send_one(to, "Hello").await;
-    wait_processed(app, &id).await;
-    id
-}
 
 async fn post_json(app: &TestApp, token: &str, body: &Value) -> (u16, Value) {
     let response = app

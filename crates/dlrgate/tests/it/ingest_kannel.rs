@@ -8,28 +8,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::app::TestApp;
 use crate::helpers::upstream::{
-    FakeKannel, JSON_TOKEN, KANNEL_TOKEN, get_report, receipt_text, reports, spawn_with_kannel,
-    wait_processed,
+    JSON_TOKEN, KANNEL_TOKEN, get_report, quiet_kannel, receipt_text, reports, sent,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
-
-/// A Kannel that accepts and reports nothing by itself, and dlrgate routed to it.
-async fn quiet_kannel() -> (FakeKannel, TestApp) {
-    let kannel = FakeKannel::start().await;
-    kannel.reports(|_| Vec::new());
-    let app = spawn_with_kannel(&kannel, |_| {}).await;
-    (kannel, app)
-}
-
-/// Sends one message and waits until Kannel has taken it.
-async fn sent(app: &TestApp, to: &str) -> String {
-    let id = app.send_one(to, "Hello").await;
-    wait_processed(app, &id).await;
-    id
-}
 
 fn callback(id: &str, dlr_type: &str, answer: &str) -> String {
     let answer: String = url::form_urlencoded::byte_serialize(answer.as_bytes()).collect();

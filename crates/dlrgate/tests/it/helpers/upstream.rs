@@ -341,3 +341,18 @@ pub async fn wait_processed(app: &TestApp, id: &str) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A Kannel that accepts and reports nothing by itself, and dlrgate routed to it.
+pub async fn quiet_kannel() -> (FakeKannel, TestApp) {
+    let kannel = FakeKannel::start().await;
+    kannel.reports(|_| Vec::new());
+    let app = spawn_with_kannel(&kannel, |_| {}).await;
+    (kannel, app)
+}
+
+/// Sends one message and waits until Kannel has taken it.
+pub async fn sent(app: &TestApp, to: &str) -> String {
+    let id = app.send_one(to, "Hello").await;
+    wait_processed(app, &id).await;
+    id
+}
