@@ -190,7 +190,7 @@ impl Submitter {
         let started = tokio::time::Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {
-            match self.store.settle_claims(settled.clone()).await {
+            match self.store.settle_claims(&settled).await {
                 Ok(changes) => {
                     count_changes(&changes);
                     if !changes.is_empty() {

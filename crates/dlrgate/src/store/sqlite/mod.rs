@@ -154,7 +154,7 @@ impl Store for SqliteStore {
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.reader, connector).await
     }
-    async fn settle_claims(&self, settled: SettledClaims) -> StoreResult<Vec<StatusChange>> {
+    async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
         operators::settle_claims(&self.writer, settled).await
     }
     async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64> {

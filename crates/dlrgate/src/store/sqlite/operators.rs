@@ -263,10 +263,10 @@ pub async fn reroute_orphans(writer: &SqlitePool, known: &[String], to: &str) ->
 /// not sent back in the queue, the ones given up moved to the fallback connector.
 pub async fn settle_claims(
     writer: &SqlitePool,
-    settled: SettledClaims,
+    settled: &SettledClaims,
 ) -> StoreResult<Vec<StatusChange>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let changes = super::reports::record_in(&mut tx, settled.submissions).await?;
+    let changes = super::reports::record_in(&mut tx, &settled.submissions).await?;
     requeue(&mut tx, &settled.release, None).await?;
     if let Some(fallback) = &settled.fallback {
         requeue(&mut tx, &settled.reroute, Some(fallback)).await?;

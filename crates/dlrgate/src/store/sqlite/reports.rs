@@ -16,7 +16,7 @@ pub async fn record_submissions(
     submissions: Vec<Submission>,
 ) -> StoreResult<Vec<StatusChange>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let changes = record_in(&mut tx, submissions).await?;
+    let changes = record_in(&mut tx, &submissions).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(changes)
 }
@@ -24,10 +24,10 @@ pub async fn record_submissions(
 /// `record_submissions` inside a transaction of the caller.
 pub(super) async fn record_in(
     tx: &mut SqliteConnection,
-    submissions: Vec<Submission>,
+    submissions: &[Submission],
 ) -> StoreResult<Vec<StatusChange>> {
     let tx = &mut *tx;
-    let processed = mark_processed(&mut *tx, &submissions).await?;
+    let processed = mark_processed(&mut *tx, submissions).await?;
     // Messages cancelled meanwhile are not processed.
     let submissions: Vec<&Submission> = submissions
         .iter()

@@ -295,7 +295,7 @@ pub async fn claimed_messages_leave_the_queue_until_settled(store: &dyn Store) {
         operator_ids: vec![(1, "S1".to_owned())],
     };
     let changes = store
-        .settle_claims(SettledClaims {
+        .settle_claims(&SettledClaims {
             submissions: vec![submission],
             release: vec![ids[1]],
             reroute: vec![ids[2]],
