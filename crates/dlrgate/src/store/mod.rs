@@ -80,8 +80,6 @@ pub trait Store: Send + Sync + 'static {
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>>;
     /// What became of claimed messages, in one transaction (see [`SettledClaims`]).
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>>;
-    /// Moves queued (or claimed) messages among `ids` to `connector` (a fallback route).
-    async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64>;
     /// Moves queued messages whose connector is not in `known` to `to` (after a config change).
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64>;
     /// Marks messages as handed to an operator, applies the reports the operator gave at once

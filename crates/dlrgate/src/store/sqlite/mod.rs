@@ -157,9 +157,6 @@ impl Store for SqliteStore {
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
         operators::settle_claims(&self.writer, settled).await
     }
-    async fn reroute(&self, ids: &[MessageId], connector: &str) -> StoreResult<u64> {
-        operators::reroute(&self.writer, ids, connector).await
-    }
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64> {
         operators::reroute_orphans(&self.writer, known, to).await
     }

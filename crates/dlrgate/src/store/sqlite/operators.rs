@@ -219,29 +219,6 @@ fn parked_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<(i64, OperatorR
     Ok((row.try_get("id").map_err(map_err)?, receipt))
 }
 
-pub async fn reroute(writer: &SqlitePool, ids: &[MessageId], connector: &str) -> StoreResult<u64> {
-    let mut moved = 0;
-    let mut tx = writer.begin().await.map_err(map_err)?;
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "UPDATE messages SET connector = ?, state = 'queued'
-             WHERE state IN ('queued', 'sending') AND id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut query = sqlx::query(audited(sql)).bind(connector.to_owned());
-        for id in chunk {
-            query = query.bind(id);
-        }
-        moved += query
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-    }
-    tx.commit().await.map_err(map_err)?;
-    Ok(moved)
-}
-
 pub async fn reroute_orphans(writer: &SqlitePool, known: &[String], to: &str) -> StoreResult<u64> {
     let sql = format!(
         "UPDATE messages SET connector = ? WHERE state = 'queued'

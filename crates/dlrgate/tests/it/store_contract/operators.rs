@@ -211,7 +211,20 @@ pub async fn due_messages_and_reroutes_go_by_connector(store: &dyn Store) {
     // Act & assert
     assert_eq!(due("route-a").await, vec![ids[0]]);
     assert_eq!(due("route-b").await, vec![ids[1]]);
-    assert_eq!(store.reroute(&[ids[1]], "route-a").await.unwrap(), 1);
+    let moved = |ids: Vec<MessageId>, to: &str| SettledClaims {
+        reroute: ids,
+        fallback: Some(to.to_owned()),
+        ..SettledClaims::default()
+    };
+    let claimed = store.claim_due("route-b", T0, 100).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+    store
+        .settle_claims(&moved(vec![ids[1]], "route-a"))
+        .await
+        .unwrap();
     assert_eq!(due("route-a").await, vec![ids[0], ids[1]]);
     assert_eq!(due("route-b").await, Vec::<MessageId>::new());
     let known = ["route-a".to_owned(), "route-b".to_owned()];
@@ -219,7 +232,11 @@ pub async fn due_messages_and_reroutes_go_by_connector(store: &dyn Store) {
     assert_eq!(due("route-b").await, vec![ids[2]]);
     // Messages already handed over are not moved.
     submit_to_smsc(store, ids[0], &["X"]).await;
-    assert_eq!(store.reroute(&[ids[0]], "route-b").await.unwrap(), 0);
+    store
+        .settle_claims(&moved(vec![ids[0]], "route-b"))
+        .await
+        .unwrap();
+    assert_eq!(due("route-b").await, vec![ids[2]]);
 }
 
 pub async fn purge_deletes_receipts_parked_before_the_cutoff(store: &dyn Store) {
