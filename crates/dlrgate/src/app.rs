@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -39,6 +40,8 @@ pub struct Application {
     local_addr: SocketAddr,
     settings: Arc<Settings>,
     store: Arc<SqliteStore>,
+    /// The highest webhook delivery id at start: the dispatcher reads new ones after it.
+    first_delivery: i64,
     /// Set when this start created the default account of an empty store.
     pub bootstrap: Option<Credentials>,
 }
@@ -49,6 +52,7 @@ impl Application {
         // This process is the SQLite store's only dispatcher: deliveries a previous process had
         // in flight when it died are due again at once instead of after their leases expire.
         let released = store.release_leases().await?;
+        let first_delivery = store.last_delivery_id().await?;
         let known: Vec<String> = std::iter::once(operators::settings::SANDBOX)
             .chain(settings.connectors.iter().map(|c| c.name()))
             .map(str::to_owned)
@@ -82,6 +86,7 @@ impl Application {
             local_addr,
             settings: Arc::new(settings),
             store,
+            first_delivery,
             bootstrap,
         })
     }
@@ -107,7 +112,12 @@ impl Application {
         let address_policy = Arc::new(AddressPolicy {
             allow: self.settings.webhook.allow_cidrs.clone(),
         });
-        let dispatcher = build_dispatcher(&self.settings, &store, &address_policy, &deliveries)?;
+        let dispatcher = build_dispatcher(
+            &self.settings,
+            &store,
+            &address_policy,
+            (&deliveries, self.first_delivery),
+        )?;
         let workers = TaskTracker::new();
         let operators = operators::start(
             &self.settings,
@@ -163,7 +173,7 @@ fn build_dispatcher(
     settings: &Settings,
     store: &Arc<dyn Store>,
     policy: &Arc<AddressPolicy>,
-    wake: &Arc<Notify>,
+    (wake, first_cursor): (&Arc<Notify>, i64),
 ) -> anyhow::Result<Arc<Dispatcher>> {
     let webhook = &settings.webhook;
     let client = WebhookClient::new(
@@ -188,9 +198,12 @@ fn build_dispatcher(
         },
         limits: Default::default(),
         batch_size: settings.workers.batch_size,
-        tick: settings.workers.tick,
+        // New deliveries arrive on commit; the tick only looks for retries and unclaimed work.
+        tick: settings.workers.tick.max(Duration::from_millis(50)),
         disable_after: webhook.disable_after,
+        max_held: webhook.max_held.max(1),
         wake: wake.clone(),
+        first_cursor,
     }))
 }
 

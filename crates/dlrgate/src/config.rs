@@ -123,6 +123,7 @@ pub struct WebhookSettings {
     pub min_in_flight_per_hook: usize,
     #[serde(with = "humantime_serde")]
     pub slow_answer: Duration,
+    pub max_held: usize,
     #[serde(with = "humantime_serde")]
     pub disable_after: Duration,
     #[serde(deserialize_with = "string_list")]

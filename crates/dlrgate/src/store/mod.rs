@@ -131,17 +131,30 @@ pub trait Store: Send + Sync + 'static {
         enabled: bool,
         now: i64,
     ) -> StoreResult<Hook>;
-    /// Records finished attempts (each moving its delivery on, maybe disabling its hook), then
-    /// leases due deliveries: per hook and message only the oldest pending one, at most
-    /// `per_hook` in flight per hook. One transaction.
+    /// Records finished attempts (each moving its delivery on, maybe disabling its hook), hands
+    /// back the leases of `released` (unsent) deliveries, then leases due deliveries: per hook
+    /// and message only the oldest pending one, at most `per_hook` in flight per hook. One
+    /// transaction.
     async fn settle_and_claim(
         &self,
         finished: Vec<AttemptRecord>,
+        released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled>;
     /// Clears every delivery lease. Only for a process that is the store's only dispatcher.
     async fn release_leases(&self) -> StoreResult<u64>;
-    async fn next_delivery_due(&self) -> StoreResult<Option<i64>>;
+    /// When the next pending delivery that no lease holds is due.
+    async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>>;
+    /// The highest delivery id so far: where [`Store::pushed_deliveries`] starts reading.
+    async fn last_delivery_id(&self) -> StoreResult<DeliveryId>;
+    /// Up to `limit` deliveries after `after` that status changes created leased for this
+    /// process's dispatcher (the outbox's fast path: no claim before the first attempt).
+    async fn pushed_deliveries(
+        &self,
+        after: DeliveryId,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Pushed>;
     /// A hook's attempt log, newest first.
     async fn attempts(
         &self,

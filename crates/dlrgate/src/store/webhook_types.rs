@@ -138,3 +138,16 @@ pub struct Settled {
     pub disabled_hooks: Vec<HookId>,
     pub claimed: Vec<DueDelivery>,
 }
+
+/// Deliveries created leased for this process's dispatcher, read after their commit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pushed {
+    /// The last delivery id read: the next read starts after it.
+    pub cursor: DeliveryId,
+    /// Whether the read stopped at its limit (more may follow at once).
+    pub full: bool,
+    /// Those that may go out now, in id order.
+    pub deliveries: Vec<DueDelivery>,
+    /// Those created leased that may not go out yet: to release.
+    pub stale: Vec<DeliveryId>,
+}

@@ -244,6 +244,14 @@ async fn write_messages(
 
 /// The transactional outbox: one pending delivery per change and matching hook, in the order of
 /// the changes, so a message's statuses go out in order.
+/// How long a delivery created leased stays with this process's dispatcher before another claim
+/// may take it (it reaches the dispatcher in milliseconds; the lease only matters if it never does).
+pub(super) const PUSHED_LEASE_MS: i64 = 60_000;
+
+/// Writes the webhook deliveries of `changes` (the outbox, in the caller's transaction). A
+/// delivery to an enabled hook with nothing of its message waiting unleased before it is created
+/// leased, for this process's dispatcher to read once the transaction commits
+/// ([`super::outbox::pushed`]): no claim, no second write before it goes out.
 async fn enqueue_deliveries(
     conn: &mut SqliteConnection,
     changes: &[StatusChange],
@@ -252,8 +260,13 @@ async fn enqueue_deliveries(
     let numbered: Vec<(usize, &StatusChange)> = changes.iter().enumerate().collect();
     for chunk in numbered.chunks(CHUNK) {
         let sql = format!(
-            "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at, created_at, state, next_attempt_at)
-             SELECT h.id, h.account_id, m.id, v.column3, v.column4, ?, 'pending', ?
+            "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at, created_at, state, next_attempt_at, lease_until)
+             SELECT h.id, h.account_id, m.id, v.column3, v.column4, ?, 'pending', ?,
+                    CASE WHEN h.enabled = 1 AND NOT EXISTS (
+                        SELECT 1 FROM webhook_deliveries e
+                        WHERE e.hook_id = h.id AND e.message_id = m.id AND e.state = 'pending'
+                          AND (e.lease_until IS NULL OR e.lease_until <= ?))
+                    THEN ? END
              FROM (VALUES {}) AS v
              JOIN messages m ON m.id = v.column2
              JOIN hooks h ON h.account_id = m.account_id
@@ -262,7 +275,12 @@ async fn enqueue_deliveries(
              ORDER BY v.column1, h.id",
             vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
         );
-        let mut query = sqlx::query(audited(sql)).bind(now).bind(now);
+        // Anonymous `?` only: sqlx numbers them from 1 whatever `?N` the statement also has.
+        let mut query = sqlx::query(audited(sql))
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .bind(now.saturating_add(PUSHED_LEASE_MS));
         for (seq, change) in chunk {
             query = query
                 .bind(i64::try_from(*seq).unwrap_or(i64::MAX))

@@ -127,10 +127,12 @@ pub async fn set_enabled(
 pub async fn settle_and_claim(
     writer: &SqlitePool,
     finished: Vec<AttemptRecord>,
+    released: Vec<DeliveryId>,
     claim: ClaimRequest,
 ) -> StoreResult<Settled> {
     let mut tx = writer.begin().await.map_err(map_err)?;
     let disabled_hooks = super::attempts::record_batch(&mut tx, &finished).await?;
+    super::outbox::release(&mut tx, &released).await?;
     let claimed = if claim.limit > 0 {
         claim_in(&mut tx, &claim).await?
     } else {
@@ -225,16 +227,7 @@ pub async fn claim_in(
     }
     lease.execute(&mut *tx).await.map_err(map_err)?;
     let mut select = sqlx::query(audited(format!(
-        "SELECT d.id AS delivery_id, d.attempts, d.created_at AS delivery_created_at, d.message_id, d.status AS delivery_status,
-                d.status_at, m.recipient, m.sender, m.foreign_id, m.label,
-                a.signing_secret, a.previous_signing_secret, a.previous_secret_until,
-                h.id, h.account_id, h.target_url, h.event_type, h.request_method, h.event_filter, h.headers, h.enabled,
-                h.created_at, h.failing_since, h.disabled_reason
-         FROM webhook_deliveries d
-         JOIN hooks h ON h.id = d.hook_id
-         JOIN messages m ON m.id = d.message_id
-         JOIN accounts a ON a.id = d.account_id
-         WHERE d.id IN ({list}) ORDER BY d.id"
+        "SELECT {DUE_COLUMNS} {DUE_FROM} WHERE d.id IN ({list}) ORDER BY d.id"
     )));
     for id in &ids {
         select = select.bind(id);
@@ -243,7 +236,18 @@ pub async fn claim_in(
     rows.iter().map(|row| due_from_row(row, now)).collect()
 }
 
-fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery> {
+/// What a dispatcher needs to send a delivery: the delivery, its hook, message and account.
+pub(super) const DUE_COLUMNS: &str = "d.id AS delivery_id, d.attempts, d.created_at AS delivery_created_at,
+        d.message_id, d.status AS delivery_status, d.status_at, m.recipient, m.sender, m.foreign_id, m.label,
+        a.signing_secret, a.previous_signing_secret, a.previous_secret_until,
+        h.id, h.account_id, h.target_url, h.event_type, h.request_method, h.event_filter, h.headers, h.enabled,
+        h.created_at, h.failing_since, h.disabled_reason";
+pub(super) const DUE_FROM: &str = "FROM webhook_deliveries d
+     JOIN hooks h ON h.id = d.hook_id
+     JOIN messages m ON m.id = d.message_id
+     JOIN accounts a ON a.id = d.account_id";
+
+pub(super) fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery> {
     let attempts: i64 = row.try_get("attempts").map_err(map_err)?;
     let mut secrets = vec![
         row.try_get::<String, _>("signing_secret")
@@ -273,7 +277,8 @@ fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery> {
     })
 }
 
-/// Up to `free` due, unleased deliveries of `hook` that head their message's queue, in due order.
+/// Up to `free` due deliveries of `hook` that no live lease holds and that head their message's
+/// queue, in due order: unleased ones through their index, and those whose lease ran out.
 async fn due_of_hook(
     tx: &mut SqliteConnection,
     hook: HookId,
@@ -281,13 +286,21 @@ async fn due_of_hook(
     free: i64,
 ) -> StoreResult<Vec<i64>> {
     sqlx::query(
-        "SELECT d.id FROM webhook_deliveries d
-         WHERE d.hook_id = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
-           AND (d.lease_until IS NULL OR d.lease_until <= ?2)
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                           WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
-                             AND e.state = 'pending' AND e.id < d.id)
-         ORDER BY d.next_attempt_at, d.id LIMIT ?3",
+        "SELECT id FROM (
+             SELECT * FROM (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.hook_id = ?1 AND d.state = 'pending' AND d.lease_until IS NULL
+                   AND d.next_attempt_at <= ?2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                       WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
+                         AND e.state = 'pending' AND e.id < d.id)
+                 ORDER BY d.next_attempt_at, d.id LIMIT ?3)
+             UNION ALL
+             SELECT * FROM (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.state = 'pending' AND d.lease_until IS NOT NULL AND d.lease_until <= ?2
+                   AND d.hook_id = ?1 AND d.next_attempt_at <= ?2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                       WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
+                         AND e.state = 'pending' AND e.id < d.id)
+                 ORDER BY d.lease_until LIMIT ?3))
+         ORDER BY next_attempt_at, id LIMIT ?3",
     )
     .bind(hook)
     .bind(now)
@@ -301,11 +314,17 @@ async fn due_of_hook(
     .map_err(map_err)
 }
 
-pub async fn next_due(reader: &SqlitePool) -> StoreResult<Option<i64>> {
+/// When the next delivery that no live lease holds is due (one whose lease ran out is due now).
+pub async fn next_due(reader: &SqlitePool, now: i64) -> StoreResult<Option<i64>> {
     sqlx::query(
-        "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
-         WHERE d.state = 'pending' AND h.enabled = 1",
+        "SELECT MIN(due) FROM (
+             SELECT MIN(d.next_attempt_at) AS due FROM webhook_deliveries d JOIN hooks h ON h.id = d.hook_id
+             WHERE d.state = 'pending' AND d.lease_until IS NULL AND h.enabled = 1
+             UNION ALL
+             SELECT MIN(d.lease_until) FROM webhook_deliveries d
+             WHERE d.state = 'pending' AND d.lease_until IS NOT NULL AND d.lease_until <= ?)",
     )
+    .bind(now)
     .fetch_one(reader)
     .await
     .and_then(|row| row.try_get(0))

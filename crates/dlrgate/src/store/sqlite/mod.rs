@@ -9,6 +9,7 @@ mod engine;
 mod hooks;
 mod messages;
 mod operators;
+mod outbox;
 mod reports;
 mod rows;
 
@@ -224,15 +225,27 @@ impl Store for SqliteStore {
     async fn settle_and_claim(
         &self,
         finished: Vec<AttemptRecord>,
+        released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled> {
-        hooks::settle_and_claim(&self.writer, finished, claim).await
+        hooks::settle_and_claim(&self.writer, finished, released, claim).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         hooks::release_leases(&self.writer).await
     }
-    async fn next_delivery_due(&self) -> StoreResult<Option<i64>> {
-        hooks::next_due(&self.reader).await
+    async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>> {
+        hooks::next_due(&self.reader, now).await
+    }
+    async fn last_delivery_id(&self) -> StoreResult<DeliveryId> {
+        outbox::last_id(&self.reader).await
+    }
+    async fn pushed_deliveries(
+        &self,
+        after: DeliveryId,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Pushed> {
+        outbox::pushed(&self.reader, after, now, limit).await
     }
     async fn attempts(
         &self,
