@@ -7,108 +7,166 @@ use super::rows::audited;
 use super::rows::{VIEW_COLUMNS, insert_many, placeholders, view_from_row};
 use crate::store::*;
 
+/// Stores a group of requests in one transaction with a handful of multi-row statements,
+/// whatever the number of requests: balances are read and charged per account, then every
+/// message, its queued event and its parts are inserted together.
 pub async fn submit(
     writer: &SqlitePool,
     batches: Vec<SubmitBatch>,
 ) -> StoreResult<Vec<SubmitOutcome>> {
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let mut outcomes = Vec::with_capacity(batches.len());
-    for batch in batches {
-        outcomes.push(submit_batch(&mut tx, batch).await?);
+    let mut balances = balances_of(&mut tx, &batches).await?;
+    let charged: Vec<Option<Option<i64>>> = batches
+        .iter()
+        .map(|batch| charge(&mut balances, batch))
+        .collect();
+    for (account, (balance, changed)) in &balances {
+        if *changed {
+            sqlx::query("UPDATE accounts SET balance_micros = ? WHERE id = ?")
+                .bind(balance)
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
     }
-    tx.commit().await.map_err(map_err)?;
-    Ok(outcomes)
-}
-
-async fn submit_batch(
-    conn: &mut SqliteConnection,
-    batch: SubmitBatch,
-) -> StoreResult<SubmitOutcome> {
-    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
-    let balance: Option<i64> = sqlx::query("SELECT balance_micros FROM accounts WHERE id = ?")
-        .bind(batch.account_id)
-        .fetch_one(&mut *conn)
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(map_err)?;
-    let balance_after = match balance {
-        Some(left) if left < total => return Ok(SubmitOutcome::InsufficientBalance),
-        Some(left) => Some(left - total),
-        None => None,
-    };
-    if balance_after.is_some() && total > 0 {
-        sqlx::query("UPDATE accounts SET balance_micros = ? WHERE id = ?")
-            .bind(balance_after)
-            .bind(batch.account_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-    }
-    let mut ids = Vec::with_capacity(batch.messages.len());
-    for message in &batch.messages {
-        ids.push(insert_message(conn, batch.account_id, batch.created_at, message).await?);
-    }
-    // Each message's history starts with its queued event; each part gets its status row.
+    let accepted: Vec<(&SubmitBatch, &NewMessage)> = batches
+        .iter()
+        .zip(&charged)
+        .filter(|(_, charged)| charged.is_some())
+        .flat_map(|(batch, _)| batch.messages.iter().map(move |m| (batch, m)))
+        .collect();
+    let ids = insert_messages(&mut tx, &accepted).await?;
     insert_many(
-        conn,
+        &mut tx,
         "INSERT INTO status_events (message_id, kind, state, effect, at, source)",
         "(?, 'internal', 'queued', 'applied', ?, 'api')",
-        &ids,
-        |query, id| query.bind(*id).bind(batch.created_at),
+        &ids.iter().zip(&accepted).collect::<Vec<_>>(),
+        |query, (id, (batch, _))| query.bind(**id).bind(batch.created_at),
     )
     .await?;
+    // Each part gets its status row.
     let parts: Vec<(MessageId, i64)> = ids
         .iter()
-        .zip(&batch.messages)
-        .flat_map(|(id, message)| {
+        .zip(&accepted)
+        .flat_map(|(id, (_, message))| {
             (1..=i64::from(message.parts.max(1))).map(move |part| (*id, part))
         })
         .collect();
     insert_many(
-        conn,
+        &mut tx,
         "INSERT INTO message_parts (message_id, part)",
         "(?, ?)",
         &parts,
         |query, (id, part)| query.bind(*id).bind(*part),
     )
     .await?;
-    Ok(SubmitOutcome::Stored {
-        ids,
-        balance_micros: balance_after,
-    })
+    tx.commit().await.map_err(map_err)?;
+    let mut ids = ids.into_iter();
+    Ok(batches
+        .iter()
+        .zip(charged)
+        .map(|(batch, charged)| match charged {
+            Some(balance_micros) => SubmitOutcome::Stored {
+                ids: ids.by_ref().take(batch.messages.len()).collect(),
+                balance_micros,
+            },
+            None => SubmitOutcome::InsufficientBalance,
+        })
+        .collect())
 }
 
-async fn insert_message(
+/// Each account's balance (`None`: unlimited) and whether this group changed it.
+type Balances = std::collections::HashMap<AccountId, (Option<i64>, bool)>;
+
+async fn balances_of(
     conn: &mut SqliteConnection,
-    account: AccountId,
-    created_at: i64,
-    message: &NewMessage,
-) -> StoreResult<MessageId> {
-    let id: MessageId = sqlx::query(
-        "INSERT INTO messages (account_id, recipient, sender, text, encoding, parts, price_micros, label,
-             foreign_id, udh, flash, ttl_minutes, created_at, send_at, state, connector)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING id",
-    )
-    .bind(account)
-    .bind(&message.recipient)
-    .bind(&message.sender)
-    .bind(&message.text)
-    .bind(&message.encoding)
-    .bind(i64::from(message.parts))
-    .bind(message.price_micros)
-    .bind(&message.label)
-    .bind(&message.foreign_id)
-    .bind(&message.udh)
-    .bind(message.flash)
-    .bind(message.ttl_minutes.map(i64::from))
-    .bind(created_at)
-    .bind(message.send_at)
-    .bind(&message.connector)
-    .fetch_one(&mut *conn)
-    .await
-    .and_then(|row| row.try_get(0))
-    .map_err(map_err)?;
-    Ok(id)
+    batches: &[SubmitBatch],
+) -> StoreResult<Balances> {
+    let mut accounts: Vec<AccountId> = batches.iter().map(|b| b.account_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let mut balances = Balances::new();
+    for chunk in accounts.chunks(500) {
+        let sql = format!(
+            "SELECT id, balance_micros FROM accounts WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(audited(sql));
+        for account in chunk {
+            query = query.bind(account);
+        }
+        for row in query.fetch_all(&mut *conn).await.map_err(map_err)? {
+            let id: AccountId = row.try_get(0).map_err(map_err)?;
+            balances.insert(id, (row.try_get(1).map_err(map_err)?, false));
+        }
+    }
+    Ok(balances)
+}
+
+/// Charges `batch` to its account if it can pay: `Some(balance left)`, else `None`.
+fn charge(balances: &mut Balances, batch: &SubmitBatch) -> Option<Option<i64>> {
+    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
+    let (balance, changed) = balances.get_mut(&batch.account_id)?;
+    match *balance {
+        None => Some(None),
+        Some(left) if left < total => None,
+        Some(left) => {
+            if total > 0 {
+                *balance = Some(left - total);
+                *changed = true;
+            }
+            Some(*balance)
+        }
+    }
+}
+
+/// Inserts the messages with multi-row statements; returns their ids in the order given. Rows
+/// of one statement get increasing ids in the order of its VALUES (AUTOINCREMENT, one writer),
+/// so the returned ids, sorted, line up with the rows.
+async fn insert_messages(
+    conn: &mut SqliteConnection,
+    messages: &[(&SubmitBatch, &NewMessage)],
+) -> StoreResult<Vec<MessageId>> {
+    let mut ids = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(500) {
+        let sql = format!(
+            "INSERT INTO messages (account_id, recipient, sender, text, encoding, parts, price_micros, label,
+                 foreign_id, udh, flash, ttl_minutes, created_at, send_at, state, connector)
+             VALUES {} RETURNING id",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)"; chunk.len()].join(", ")
+        );
+        let mut query = sqlx::query(audited(sql));
+        for (batch, message) in chunk {
+            query = query
+                .bind(batch.account_id)
+                .bind(&message.recipient)
+                .bind(&message.sender)
+                .bind(&message.text)
+                .bind(&message.encoding)
+                .bind(i64::from(message.parts))
+                .bind(message.price_micros)
+                .bind(&message.label)
+                .bind(&message.foreign_id)
+                .bind(&message.udh)
+                .bind(message.flash)
+                .bind(message.ttl_minutes.map(i64::from))
+                .bind(batch.created_at)
+                .bind(message.send_at)
+                .bind(&message.connector);
+        }
+        let mut chunk_ids: Vec<MessageId> = query
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(map_err)?;
+        chunk_ids.sort_unstable();
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
 }
 
 pub async fn cancel(
