@@ -23,6 +23,14 @@ pub fn seven_millis(millis: i64) -> String {
     from_millis(millis).format(&format).unwrap_or_default()
 }
 
+/// The unix milliseconds of a [`seven_millis`] time (read as UTC), `None` if it is not one.
+pub fn parse_seven_millis(text: &str) -> Option<i64> {
+    let format =
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    let at = time::PrimitiveDateTime::parse(text, &format).ok()?;
+    Some(to_millis(at.assume_utc()))
+}
+
 /// `2024-02-13 05:51:03`, as seven.io writes creation times of hooks.
 pub fn seven_seconds(millis: i64) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
@@ -38,5 +46,10 @@ mod tests {
         assert_eq!(seven_millis(1_707_803_463_102), "2024-02-13 05:51:03.102");
         assert_eq!(seven_seconds(1_707_803_463_102), "2024-02-13 05:51:03");
         assert_eq!(to_millis(from_millis(1_707_803_463_102)), 1_707_803_463_102);
+        assert_eq!(
+            parse_seven_millis("2024-02-13 05:51:03.102"),
+            Some(1_707_803_463_102)
+        );
+        assert_eq!(parse_seven_millis("2024-02-13 05:51:03"), None);
     }
 }

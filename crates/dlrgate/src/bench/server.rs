@@ -1,0 +1,111 @@
+//! The dlrgate under test: this same binary run as `dlrgate serve` in a child process, with a
+//! generated configuration file in a fresh data directory, so its memory (peak RSS) and store
+//! size are its own and not the load generator's.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::config::{Overrides, Settings};
+
+/// A running `dlrgate serve` child. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    data_dir: PathBuf,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The bootstrap account's API key.
+    pub key: String,
+}
+
+/// The settings the server starts from: the defaults, `data_dir`, a port chosen by the kernel,
+/// loopback webhooks allowed and quick worker ticks.
+pub fn base_settings(data_dir: &std::path::Path) -> anyhow::Result<Settings> {
+    let overrides = Overrides {
+        config_file: None,
+        listen: Some("127.0.0.1:0".parse()?),
+        data_dir: Some(data_dir.to_owned()),
+    };
+    let mut settings = Settings::load(&overrides)?;
+    settings.workers.tick = std::time::Duration::from_millis(5);
+    settings.webhook.allow_cidrs = vec!["127.0.0.0/8".parse()?];
+    settings.log.level = "warn".to_owned();
+    Ok(settings)
+}
+
+impl Server {
+    /// Writes `settings` to `<data_dir>/bench.toml` and starts `dlrgate serve` with it; returns
+    /// once the server printed its address and the bootstrap API key.
+    pub async fn start(settings: &Settings) -> anyhow::Result<Server> {
+        let data_dir = settings.store.data_dir.clone();
+        let _ = std::fs::remove_dir_all(&data_dir);
+        std::fs::create_dir_all(&data_dir)?;
+        let config = data_dir.join("bench.toml");
+        std::fs::write(&config, toml::to_string(settings)?)?;
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting `dlrgate serve`")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (base, key) = read_banner(stdout).await?;
+        Ok(Server {
+            child,
+            data_dir,
+            base,
+            key,
+        })
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        let pid = self.child.id().context("the server has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/<pid>/status")?;
+        Ok(kib / 1024.0)
+    }
+
+    /// Bytes of the SQLite store: dlrgate.db with its -wal and -shm files.
+    pub fn store_bytes(&self) -> u64 {
+        ["dlrgate.db", "dlrgate.db-wal", "dlrgate.db-shm"]
+            .iter()
+            .filter_map(|name| std::fs::metadata(self.data_dir.join(name)).ok())
+            .map(|meta| meta.len())
+            .sum()
+    }
+
+    /// Kills the server and removes its data directory.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Reads `serve`'s stdout up to `dlrgate listening on http://…`; keeps draining it afterwards.
+async fn read_banner(stdout: tokio::process::ChildStdout) -> anyhow::Result<(String, String)> {
+    let mut lines = BufReader::new(stdout).lines();
+    let mut key = None;
+    while let Some(line) = lines.next_line().await? {
+        if let Some(found) = line.trim().strip_prefix("api_key:") {
+            key = Some(found.trim().to_owned());
+        }
+        if let Some(base) = line.strip_prefix("dlrgate listening on ") {
+            let key = key.context("the server did not print a bootstrap API key")?;
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Ok((base.trim().to_owned(), key));
+        }
+    }
+    bail!("`dlrgate serve` exited before it listened (its errors are above)")
+}
