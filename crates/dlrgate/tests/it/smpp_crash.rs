@@ -140,10 +140,15 @@ async fn sigkill_while_receipts_are_in_flight_loses_no_status_and_sends_nothing_
         }
     }
     assert!(in_doubt.len() <= 2, "in doubt: {in_doubt:?}");
-    assert_eq!(
-        sim.stats().submits_received,
-        MESSAGES as u64,
-        "no message sent twice"
+    // An in-doubt message was marked in flight before its submit was written: the kill may have
+    // come before the bytes left, so it reached the SMSC once or not at all, never twice.
+    let submits = sim.stats().submits_received;
+    let sure = (MESSAGES - in_doubt.len()) as u64;
+    assert!(
+        (sure..=MESSAGES as u64).contains(&submits),
+        "{submits} submits for {MESSAGES} messages, {} in doubt: none may be sent twice \
+         and every message not in doubt must reach the SMSC",
+        in_doubt.len()
     );
     assert!(sim.stats().binds_accepted >= 2, "{:?}", sim.stats());
 }

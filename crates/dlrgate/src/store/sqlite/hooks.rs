@@ -189,13 +189,9 @@ pub async fn claim_in(
     .collect::<Result<_, sqlx::Error>>()
     .map_err(map_err)?;
     let hooks: Vec<HookId> =
-        sqlx::query("SELECT id FROM hooks WHERE enabled = 1 AND deleted = 0 ORDER BY id")
+        sqlx::query_scalar("SELECT id FROM hooks WHERE enabled = 1 AND deleted = 0 ORDER BY id")
             .fetch_all(&mut *tx)
             .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<_, _>>()
             .map_err(map_err)?;
     let mut per_hook_ids: Vec<Vec<i64>> = Vec::new();
     for hook in hooks {
@@ -285,7 +281,7 @@ async fn due_of_hook(
     now: i64,
     free: i64,
 ) -> StoreResult<Vec<i64>> {
-    sqlx::query(
+    sqlx::query_scalar(
         "SELECT id FROM (
              SELECT * FROM (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
                  WHERE d.hook_id = ?1 AND d.state = 'pending' AND d.lease_until IS NULL
@@ -307,10 +303,6 @@ async fn due_of_hook(
     .bind(free)
     .fetch_all(&mut *tx)
     .await
-    .map_err(map_err)?
-    .iter()
-    .map(|row| row.try_get(0))
-    .collect::<Result<_, _>>()
     .map_err(map_err)
 }
 

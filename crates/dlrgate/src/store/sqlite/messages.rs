@@ -136,7 +136,7 @@ async fn insert_messages(
              VALUES {} RETURNING id",
             vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)"; chunk.len()].join(", ")
         );
-        let mut query = sqlx::query(audited(sql));
+        let mut query = sqlx::query_scalar(audited(sql));
         for (batch, message) in chunk {
             query = query
                 .bind(batch.account_id)
@@ -155,14 +155,7 @@ async fn insert_messages(
                 .bind(message.send_at)
                 .bind(&message.connector);
         }
-        let mut chunk_ids: Vec<MessageId> = query
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<_, _>>()
-            .map_err(map_err)?;
+        let mut chunk_ids: Vec<MessageId> = query.fetch_all(&mut *conn).await.map_err(map_err)?;
         chunk_ids.sort_unstable();
         ids.extend(chunk_ids);
     }
@@ -182,17 +175,12 @@ pub async fn cancel(
          WHERE account_id = ? AND state = 'queued' AND id IN ({}) RETURNING id",
         placeholders(ids.len())
     );
-    let mut query = sqlx::query(audited(sql)).bind(account);
+    let mut query = sqlx::query_scalar(audited(sql)).bind(account);
     for id in ids {
         query = query.bind(id);
     }
     let mut tx = writer.begin().await.map_err(map_err)?;
-    let rows = query.fetch_all(&mut *tx).await.map_err(map_err)?;
-    let mut cancelled: Vec<MessageId> = rows
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()
-        .map_err(map_err)?;
+    let mut cancelled: Vec<MessageId> = query.fetch_all(&mut *tx).await.map_err(map_err)?;
     // Give the money back for what will not be sent.
     for id in &cancelled {
         sqlx::query(
