@@ -71,6 +71,10 @@ pub struct SmppSettings {
     /// Outstanding `submit_sm` per session.
     #[serde(default = "defaults::window")]
     pub window: usize,
+    /// Receipts a session holds while the previous ones are being stored; beyond it the SMSC is
+    /// answered "temporary error" and sends them again later. Keep it above the SMSC's window.
+    #[serde(default = "defaults::receipt_queue")]
+    pub receipt_queue: usize,
     /// Messages per second over all binds; 0 is no limit.
     #[serde(default)]
     pub rate_limit: u32,
@@ -209,9 +213,9 @@ pub fn validate(connectors: &[ConnectorSettings], routing: &RoutingSettings) -> 
         }
         names.push(name);
         if let ConnectorSettings::Smpp(s) = connector {
-            if s.binds == 0 || s.window == 0 {
+            if s.binds == 0 || s.window == 0 || s.receipt_queue == 0 {
                 return Err(format!(
-                    "connector {name:?}: binds and window must be at least 1"
+                    "connector {name:?}: binds, window and receipt_queue must be at least 1"
                 ));
             }
             if s.reconnect_min.is_zero() || s.reconnect_min > s.reconnect_max {
@@ -298,6 +302,9 @@ mod defaults {
     }
     pub fn window() -> usize {
         10
+    }
+    pub fn receipt_queue() -> usize {
+        4096
     }
     pub fn response_timeout() -> Duration {
         Duration::from_secs(10)

@@ -53,7 +53,9 @@ pub struct ClientConfig {
     /// Capacity of the channel of inbound `deliver_sm`/`data_sm`. When it is full, further ones are
     /// answered at once with `ESME_RX_T_APPN` (0x64), which makes the SMSC re-send them later, instead
     /// of being buffered without bound. Reading never pauses, because responses to our own requests
-    /// arrive on the same socket.
+    /// arrive on the same socket. The SMSC's own window bounds how many it sends unanswered, so a
+    /// capacity above that window never turns one away; the default (1,024) is above the windows
+    /// SMSCs use, at a few hundred bytes a request.
     pub inbound_capacity: usize,
 }
 
@@ -72,7 +74,7 @@ impl Default for ClientConfig {
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            inbound_capacity: 64,
+            inbound_capacity: 1024,
         }
     }
 }

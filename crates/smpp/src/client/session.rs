@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::net::tcp::OwnedReadHalf;
@@ -66,6 +67,8 @@ pub(crate) struct Session {
     /// bounded by `response_timeout`, since each outstanding submit expires within that.
     draining: bool,
     unbinding: bool,
+    /// Requests turned away because the inbound channel was full, counted between warnings.
+    turned_away: Overflow,
 }
 
 impl Session {
@@ -86,6 +89,7 @@ impl Session {
             enquire_link_outstanding: false,
             draining: false,
             unbinding: false,
+            turned_away: Overflow::default(),
         }
     }
 
@@ -166,7 +170,7 @@ impl Session {
                     };
                     match flow {
                         Flow::Continue => {}
-                        Flow::Deliver(request) => offer(inbound, request),
+                        Flow::Deliver(request) => self.turned_away.offer(inbound, request),
                         Flow::End(reason) => return reason,
                     }
                 }
@@ -279,26 +283,50 @@ pub(super) fn is_submit(pending: &Pending) -> bool {
     matches!(pending, Pending::Submit { .. })
 }
 
-/// Hands a request to the caller without blocking. When the channel is full the request is answered at
-/// once with `ESME_RX_T_APPN` (0x64), so the SMSC re-sends it later, and is never acknowledged here.
-///
-/// Waiting for room instead would stop reading the socket, and with it the `submit_sm_resp`s and
-/// `enquire_link_resp`s behind the request: submits would time out in doubt and the link be declared
-/// dead. 0x64 rather than 0x58 (`ESME_RTHROTTLED`): SMPP 3.4 defines 0x58 for an ESME exceeding the
-/// SMSC's limits, whereas 0x64 is the receiving ESME's temporary error, which SMSCs retry.
-fn offer(inbound: &mpsc::Sender<Inbound>, request: Inbound) {
-    match inbound.try_send(request) {
-        Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(request)) => {
+/// Requests turned away since the last warning, so a flood of them logs one line per
+/// [`OVERFLOW_WARNING_EVERY`] rather than one per request.
+#[derive(Default)]
+struct Overflow {
+    count: u64,
+    warned_at: Option<Instant>,
+}
+
+/// Least time between two warnings about a full inbound channel.
+const OVERFLOW_WARNING_EVERY: Duration = Duration::from_secs(10);
+
+impl Overflow {
+    /// Hands a request to the caller without blocking. When the channel is full the request is
+    /// answered at once with `ESME_RX_T_APPN` (0x64), so the SMSC re-sends it later, and is never
+    /// acknowledged here.
+    ///
+    /// Waiting for room instead would stop reading the socket, and with it the `submit_sm_resp`s and
+    /// `enquire_link_resp`s behind the request: submits would time out in doubt and the link be
+    /// declared dead. 0x64 rather than 0x58 (`ESME_RTHROTTLED`): SMPP 3.4 defines 0x58 for an ESME
+    /// exceeding the SMSC's limits, whereas 0x64 is the receiving ESME's temporary error, which
+    /// SMSCs retry.
+    fn offer(&mut self, inbound: &mpsc::Sender<Inbound>, request: Inbound) {
+        let request = match inbound.try_send(request) {
+            Ok(()) => return,
+            Err(
+                mpsc::error::TrySendError::Full(request)
+                | mpsc::error::TrySendError::Closed(request),
+            ) => request,
+        };
+        request.responder.reject(status::ESME_RX_T_APPN);
+        self.count += 1;
+        let now = Instant::now();
+        if self
+            .warned_at
+            .is_none_or(|at| now.duration_since(at) >= OVERFLOW_WARNING_EVERY)
+        {
             tracing::warn!(
-                sequence_number = request.responder.sequence_number(),
-                "inbound channel full; answering ESME_RX_T_APPN so the SMSC re-sends later"
+                turned_away = self.count,
+                closed = inbound.is_closed(),
+                "inbound channel full; answered ESME_RX_T_APPN so the SMSC re-sends later \
+                 (count since the last warning; raise the inbound capacity if this repeats)"
             );
-            request.responder.reject(status::ESME_RX_T_APPN);
-        }
-        Err(mpsc::error::TrySendError::Closed(request)) => {
-            tracing::warn!("nobody takes inbound requests; answering ESME_RX_T_APPN");
-            request.responder.reject(status::ESME_RX_T_APPN);
+            self.count = 0;
+            self.warned_at = Some(now);
         }
     }
 }

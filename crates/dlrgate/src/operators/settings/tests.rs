@@ -41,6 +41,7 @@ fn the_documented_minimal_smpp_route_loads() {
         panic!("not smpp: {:?}", settings.connectors);
     };
     assert_eq!((smpp.port, smpp.binds, smpp.window), (2775, 1, 10));
+    assert_eq!(smpp.receipt_queue, 4096);
     assert_eq!(smpp.submit_id_format, IdFormat::Hex);
     assert_eq!(smpp.receipt_id_format, IdFormat::Decimal);
     assert_eq!(settings.routing.router().route("acme", "4915"), "smsc1");
@@ -70,6 +71,11 @@ fn routes_to_unknown_or_receive_only_connectors_are_refused() {
     assert!(error.contains("twice"), "{error}");
     let error = load("[[connectors]]\nname = \"x\"\ntype = \"smpp\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\nsubmit_id_format = \"octal\"").unwrap_err();
     assert!(error.contains("octal"), "{error}");
+    let error = load("[[connectors]]\nname = \"x\"\ntype = \"smpp\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\nreceipt_queue = 0").unwrap_err();
+    assert!(
+        error.contains("receipt_queue must be at least 1"),
+        "{error}"
+    );
 }
 
 #[test]

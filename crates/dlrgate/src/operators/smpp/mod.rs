@@ -134,6 +134,7 @@ fn client_config(settings: &SmppSettings, mode: BindMode) -> ClientConfig {
         system_type: settings.system_type.clone(),
         mode,
         window: settings.window,
+        inbound_capacity: settings.receipt_queue,
         response_timeout: settings.response_timeout,
         enquire_link_interval: settings.enquire_link_interval,
         reconnect_min: settings.reconnect_min,

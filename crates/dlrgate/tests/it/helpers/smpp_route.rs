@@ -24,6 +24,7 @@ pub fn smpp_settings(name: &str, addr: SocketAddr) -> SmppSettings {
         submit_id_format: IdFormat::AsIs,
         receipt_id_format: IdFormat::AsIs,
         window: 10,
+        receipt_queue: 4096,
         rate_limit: 0,
         intermediate_receipts: false,
         response_timeout: Duration::from_millis(1500),
