@@ -44,7 +44,7 @@ impl Server {
         let _ = std::fs::remove_dir_all(&data_dir);
         std::fs::create_dir_all(&data_dir)?;
         let config = data_dir.join("bench.toml");
-        std::fs::write(&config, toml::to_string(settings)?)?;
+        std::fs::write(&config, config_text(settings)?)?;
         let mut child = Command::new(std::env::current_exe()?)
             .arg("serve")
             .arg("--config")
@@ -93,6 +93,30 @@ impl Server {
     }
 }
 
+/// `settings` as the child's configuration file, connector secrets included: `Settings` never
+/// serializes passwords and tokens (printed settings must not leak them), but the child needs them.
+fn config_text(settings: &Settings) -> anyhow::Result<String> {
+    use crate::operators::settings::ConnectorSettings;
+    let mut table = toml::Table::try_from(settings)?;
+    if let Some(toml::Value::Array(entries)) = table.get_mut("connectors") {
+        for (entry, connector) in entries.iter_mut().zip(&settings.connectors) {
+            let secrets: Vec<(&str, &str)> = match connector {
+                ConnectorSettings::Sandbox { .. } => vec![],
+                ConnectorSettings::Smpp(smpp) => vec![("password", &smpp.password)],
+                ConnectorSettings::Kannel(kannel) => {
+                    vec![("password", &kannel.password), ("token", &kannel.token)]
+                }
+                ConnectorSettings::Http(http) => vec![("token", &http.token)],
+            };
+            let entry = entry.as_table_mut().context("a connector is not a table")?;
+            for (key, value) in secrets {
+                entry.insert(key.to_owned(), toml::Value::String(value.to_owned()));
+            }
+        }
+    }
+    Ok(toml::to_string(&table)?)
+}
+
 /// Reads `serve`'s stdout up to `dlrgate listening on http://…`; keeps draining it afterwards.
 async fn read_banner(stdout: tokio::process::ChildStdout) -> anyhow::Result<(String, String)> {
     let mut lines = BufReader::new(stdout).lines();
@@ -108,4 +132,32 @@ async fn read_banner(stdout: tokio::process::ChildStdout) -> anyhow::Result<(Str
         }
     }
     bail!("`dlrgate serve` exited before it listened (its errors are above)")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_file_keeps_connector_secrets() {
+        // Arrange: an SMPP connector with a password, which `Settings` does not serialize.
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = base_settings(dir.path()).unwrap();
+        let connector = serde_json::from_value(serde_json::json!({
+            "type": "smpp", "name": "sim", "host": "127.0.0.1", "port": 2775,
+            "system_id": "dlrgate", "password": "s3cret",
+        }))
+        .unwrap();
+        settings.connectors.push(connector);
+        assert!(!toml::to_string(&settings).unwrap().contains("s3cret"));
+
+        // Act
+        let text = config_text(&settings).unwrap();
+
+        // Assert: the file parses back with the password in place.
+        let table: toml::Table = text.parse().unwrap();
+        let sim = table["connectors"].as_array().unwrap().last().unwrap();
+        assert_eq!(sim["password"].as_str(), Some("s3cret"));
+    }
 }
