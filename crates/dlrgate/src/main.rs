@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: profiles of `dlrgate bench` spent about 17 % of the
+/// CPU in glibc's malloc and free (many small, short-lived allocations across threads).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = dlrgate::cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
