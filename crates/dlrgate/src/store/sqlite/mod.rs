@@ -30,6 +30,10 @@ const WRITER_CACHE_KIB: &str = "-32768";
 /// 1,000,000 messages with 32 MiB each).
 const READER_CACHE_KIB: &str = "-8192";
 
+/// Rows sqlx's worker thread may hand over before the reader takes them. With its default (50)
+/// the worker blocks and wakes the reader once per 50 rows; a 1,000-id status query fits whole.
+const ROW_BUFFER: usize = 1024;
+
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
@@ -68,7 +72,8 @@ impl SqliteStore {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", WRITER_CACHE_KIB);
+            .pragma("cache_size", WRITER_CACHE_KIB)
+            .row_buffer_size(ROW_BUFFER);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
