@@ -8,9 +8,9 @@ mod health;
 mod hooks;
 mod ingest;
 mod journal;
-mod params;
+pub mod params;
 mod sms;
-mod sms_request;
+pub mod sms_request;
 mod status;
 
 use std::sync::Arc;

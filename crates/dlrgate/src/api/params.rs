@@ -145,22 +145,11 @@ impl FromRequest<AppState> for SevenRequest {
                 format!("request body larger than {limit} bytes"),
             )
         })?;
-        let mut params = Params::default();
-        if let Some(query) = parts.uri.query() {
-            params.merge(parse_form(query.as_bytes())?);
-        }
-        if !body.is_empty() {
-            let is_json = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|value| value.to_str().ok())
-                .is_some_and(|value| value.to_ascii_lowercase().contains("json"));
-            params.merge(if is_json {
-                parse_json(&body)?
-            } else {
-                parse_form(&body)?
-            });
-        }
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        let params = parse_params(parts.uri.query(), content_type, &body)?;
         Ok(SevenRequest {
             method: parts.method,
             uri: parts.uri,
@@ -169,6 +158,28 @@ impl FromRequest<AppState> for SevenRequest {
             params,
         })
     }
+}
+
+/// The merged parameters of a request: its query string, then its body as JSON (when the
+/// content type says so) or as a form. Public for the fuzz target `api_params`.
+pub fn parse_params(
+    query: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Params, ApiError> {
+    let mut params = Params::default();
+    if let Some(query) = query {
+        params.merge(parse_form(query.as_bytes())?);
+    }
+    if !body.is_empty() {
+        let is_json = content_type.is_some_and(|value| value.to_ascii_lowercase().contains("json"));
+        params.merge(if is_json {
+            parse_json(body)?
+        } else {
+            parse_form(body)?
+        });
+    }
+    Ok(params)
 }
 
 fn malformed(what: &str) -> ApiError {
