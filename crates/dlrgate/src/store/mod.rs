@@ -5,6 +5,7 @@
 //! be a second implementation under the same contract tests (`tests/it/store_contract.rs`).
 //! Handlers never run SQL: they call these methods.
 
+mod plan;
 mod sqlite;
 mod types;
 mod webhook_types;
@@ -38,6 +39,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync + 'static {
     /// Answers when the store can serve requests.
     async fn ping(&self) -> StoreResult<()>;
+    /// Closes the store's connections, waiting for running statements (at shutdown).
+    async fn close(&self);
 
     // Accounts and keys.
     async fn create_account(&self, account: NewAccount) -> StoreResult<(Account, i64)>;
