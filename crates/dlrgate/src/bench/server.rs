@@ -28,6 +28,7 @@ pub fn base_settings(data_dir: &std::path::Path) -> anyhow::Result<Settings> {
         config_file: None,
         listen: Some("127.0.0.1:0".parse()?),
         data_dir: Some(data_dir.to_owned()),
+        ..Overrides::default()
     };
     let mut settings = Settings::load(&overrides)?;
     settings.workers.tick = std::time::Duration::from_millis(5);
