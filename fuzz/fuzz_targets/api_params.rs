@@ -15,14 +15,8 @@ use time::OffsetDateTime;
 
 fn settings() -> &'static Settings {
     static SETTINGS: OnceLock<Settings> = OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let overrides = Overrides {
-            config_file: None,
-            listen: None,
-            data_dir: None,
-        };
-        Settings::load(&overrides).expect("the default settings load")
-    })
+    SETTINGS
+        .get_or_init(|| Settings::load(&Overrides::default()).expect("the default settings load"))
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -21,7 +21,7 @@ use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
 use crate::domain::timefmt::to_millis;
 use crate::domain::webhook::{ConcurrencyPolicy, RetryPolicy};
 use crate::operators::{self, Operator};
-use crate::store::{Billing, NewAccount, SqliteStore, Store};
+use crate::store::{Billing, NewAccount, PgPoolSettings, PgStore, SqliteStore, Store};
 use crate::workers::intake::Intake;
 use crate::workers::reports::ReportApplier;
 use crate::workers::retention::Retention;
@@ -39,7 +39,7 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     settings: Arc<Settings>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     /// The highest webhook delivery id at start: the dispatcher reads new ones after it.
     first_delivery: i64,
     /// Set when this start created the default account of an empty store.
@@ -48,9 +48,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let store = Arc::new(open_store(&settings).await?);
-        // This process is the SQLite store's only dispatcher: deliveries a previous process had
-        // in flight when it died are due again at once instead of after their leases expire.
+        let store = open_store(&settings).await?;
+        // This process is the store's only dispatcher (several nodes on one PostgreSQL database
+        // are a later step): deliveries a previous process had in flight when it died are due
+        // again at once instead of after their leases expire.
         let released = store.release_leases().await?;
         let first_delivery = store.last_delivery_id().await?;
         let known: Vec<String> = std::iter::once(operators::settings::SANDBOX)
@@ -100,7 +101,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         // Installed first, so that metrics recorded by tasks started below are kept.
         let metrics = crate::telemetry::metrics_handle();
-        let store: Arc<dyn Store> = self.store.clone();
+        let store = self.store.clone();
         let stored = Arc::new(Notify::new());
         let (intake, intake_task) = Intake::start(
             store.clone(),
@@ -261,15 +262,45 @@ async fn fan_out(from: Arc<Notify>, to: Vec<Arc<Notify>>, stop: CancellationToke
     }
 }
 
-pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&settings.store.data_dir, settings.store.synchronous_full)
+/// Opens the configured store, applying its migrations: PostgreSQL when `store.database_url` is
+/// set, else the SQLite file in `store.data_dir`.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = &settings.store;
+    if store.is_postgres() {
+        let pg = PgStore::open(&store.database_url, pool_settings(settings))
+            .await
+            .context("cannot open the PostgreSQL store (store.database_url)")?;
+        return Ok(Arc::new(pg));
+    }
+    let sqlite = SqliteStore::open(&store.data_dir, store.synchronous_full)
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the store in {}",
-                settings.store.data_dir.display()
-            )
-        })
+        .with_context(|| format!("cannot open the store in {}", store.data_dir.display()))?;
+    Ok(Arc::new(sqlite))
+}
+
+/// Applies the configured store's migrations and closes it (`dlrgate migrate`); returns the
+/// backend's name.
+pub async fn migrate_store(settings: &Settings) -> anyhow::Result<&'static str> {
+    let store = &settings.store;
+    if store.is_postgres() {
+        let pg = PgStore::connect(&store.database_url, pool_settings(settings))
+            .await
+            .context("cannot connect to PostgreSQL (store.database_url)")?;
+        pg.migrate()
+            .await
+            .context("applying the PostgreSQL migrations failed")?;
+        pg.close().await;
+        return Ok("postgres");
+    }
+    open_store(settings).await?.close().await;
+    Ok("sqlite")
+}
+
+fn pool_settings(settings: &Settings) -> PgPoolSettings {
+    PgPoolSettings {
+        max_connections: settings.store.max_connections,
+        acquire_timeout: settings.store.acquire_timeout,
+    }
 }
 
 /// Creates an account with a fresh API key and signing secret.

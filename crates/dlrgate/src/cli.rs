@@ -1,4 +1,4 @@
-//! The command line: `serve`, `account …`, `key …`, `check-config`. Command output goes to stdout
+//! The command line: `serve`, `migrate`, `account …`, `key …`, `check-config`. Command output goes to stdout
 //! (one JSON object per command, so scripts can read it); logs go to stderr.
 
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Application, create_account, open_store};
+use crate::app::{Application, create_account, migrate_store, open_store};
 use crate::config::{Overrides, Settings};
 use crate::domain::credentials::{hash_api_key, new_api_key};
 use crate::store::{Account, Billing, Store};
@@ -45,6 +45,11 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Run an SMSC simulator (SMPP 3.4 server with delivery receipts) until Ctrl-C.
     SmscSim(crate::smsc_sim::SimArgs),
+    /// Apply the store's migrations (PostgreSQL with --database-url, else SQLite) and exit.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print the effective settings and exit.
     CheckConfig {
         #[command(flatten)]
@@ -60,6 +65,14 @@ pub struct Common {
     /// A TOML configuration file (see docs/configuration.md).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Keep the state in PostgreSQL (postgres://…) instead of the SQLite file under --data.
+    #[arg(
+        long,
+        env = "DLRGATE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +145,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", settings(&common, None)?.to_pretty_json());
             Ok(())
         }
+        Command::Migrate { common } => {
+            let mut settings = settings(&common, None)?;
+            settings.log.level = "warn".into();
+            crate::telemetry::init(&settings.log);
+            let backend = migrate_store(&settings).await?;
+            println!("{}", json!({"backend": backend, "migrated": true}));
+            Ok(())
+        }
         Command::Account(command) => account(command).await,
         Command::Bench(args) => {
             crate::telemetry::init(&crate::config::LogSettings {
@@ -150,6 +171,7 @@ fn settings(common: &Common, listen: Option<SocketAddr>) -> anyhow::Result<Setti
         config_file: common.config.clone(),
         listen,
         data_dir: common.data.clone(),
+        database_url: common.database_url.clone(),
     };
     Ok(Settings::load(&overrides)?)
 }
@@ -192,7 +214,7 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-async fn command_store(common: &Common) -> anyhow::Result<crate::store::SqliteStore> {
+async fn command_store(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     let mut settings = settings(common, None)?;
     settings.log.level = "warn".into();
     crate::telemetry::init(&settings.log);
@@ -248,7 +270,7 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
             if name.is_empty() || name.len() > 100 {
                 bail!("an account name has 1 to 100 characters");
             }
-            let credentials = create_account(&store, name, billing(&args)?).await?;
+            let credentials = create_account(store.as_ref(), name, billing(&args)?).await?;
             println!(
                 "{}",
                 json!({"account_id": credentials.account_id, "api_key": credentials.api_key, "signing_secret": credentials.signing_secret})
@@ -273,7 +295,7 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
             common,
         } => {
             let store = command_store(&common).await?;
-            let found = find_account(&store, &account).await?;
+            let found = find_account(store.as_ref(), &account).await?;
             let updated = store.update_billing(found.id, billing(&args)?).await?;
             println!("{}", account_json(&updated));
         }
@@ -285,7 +307,7 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Create { account, common } => {
             let store = command_store(&common).await?;
-            let found = find_account(&store, &account).await?;
+            let found = find_account(store.as_ref(), &account).await?;
             let api_key = new_api_key();
             let key_id = store
                 .create_api_key(found.id, &hash_api_key(&api_key))
@@ -310,7 +332,7 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
 async fn rotate_secret(account: &str, common: &Common) -> anyhow::Result<()> {
     let grace = settings(common, None)?.webhook.secret_grace;
     let store = command_store(common).await?;
-    let found = find_account(&store, account).await?;
+    let found = find_account(store.as_ref(), account).await?;
     let secret = crate::domain::credentials::new_signing_secret();
     let until = crate::domain::timefmt::to_millis(time::OffsetDateTime::now_utc() + grace);
     store

@@ -58,6 +58,34 @@ pub struct ServerSettings {
 pub struct StoreSettings {
     pub data_dir: PathBuf,
     pub synchronous_full: bool,
+    /// `postgres://…` to keep the state in PostgreSQL; empty for the SQLite file in `data_dir`.
+    /// `check-config` shows it with its password redacted.
+    pub database_url: String,
+    /// Most connections to PostgreSQL at once (unused with SQLite).
+    pub max_connections: u32,
+    /// How long a store call waits for a free PostgreSQL connection before failing.
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+}
+
+impl StoreSettings {
+    /// Whether the state lives in PostgreSQL rather than in the SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        !self.database_url.is_empty()
+    }
+}
+
+/// A database URL with its password replaced, for `check-config`.
+fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.into()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) if url.is_empty() => String::new(),
+        Err(_) => "(unparseable, redacted)".to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +175,8 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// `--database-url` or `DLRGATE_DATABASE_URL`.
+    pub database_url: Option<String>,
 }
 
 impl Settings {
@@ -163,6 +193,9 @@ impl Settings {
         }
         if let Some(dir) = &overrides.data_dir {
             settings.store.data_dir = dir.clone();
+        }
+        if let Some(url) = &overrides.database_url {
+            settings.store.database_url = url.trim().to_owned();
         }
         settings.validate()?;
         Ok(settings)
@@ -225,6 +258,19 @@ impl Settings {
                 "timeout, min_in_flight_per_hook and max_in_flight_per_hook must be above zero",
             );
         }
+        let url = &self.store.database_url;
+        if !(url.is_empty() || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return fail(
+                "store.database_url",
+                "must be empty (SQLite) or a postgres:// URL",
+            );
+        }
+        if self.store.max_connections == 0 || self.store.acquire_timeout.is_zero() {
+            return fail(
+                "store.max_connections",
+                "max_connections and acquire_timeout must be above zero",
+            );
+        }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
         }
@@ -236,7 +282,9 @@ impl Settings {
 
     /// The effective settings, for `check-config`. Passwords and tokens are left out.
     pub fn to_pretty_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        let mut shown = self.clone();
+        shown.store.database_url = redacted_url(&self.store.database_url);
+        serde_json::to_string_pretty(&shown).unwrap_or_default()
     }
 }
 
@@ -393,6 +441,22 @@ mod tests {
         assert_eq!(settings.webhook.timeout, ms(250));
         let error = load(&[("DLRGATE_WEBHOOK_ALLOW_CIDRS", "localhost")]).unwrap_err();
         assert!(error.to_lowercase().contains("allow_cidrs"), "{error}");
+    }
+
+    #[test]
+    fn database_url_selects_postgres_and_check_config_hides_its_password() {
+        let settings = load(&[(
+            "DLRGATE_STORE_DATABASE_URL",
+            "postgres://dlrgate:s3cret@db.example:5432/dlrgate",
+        )])
+        .unwrap();
+        assert!(settings.store.is_postgres());
+        let shown = settings.to_pretty_json();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://dlrgate:redacted@db.example:5432/dlrgate"));
+        assert!(!load(&[]).unwrap().store.is_postgres());
+        let error = load(&[("DLRGATE_STORE_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(error.contains("store.database_url"), "{error}");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub fn base_settings(data_dir: &std::path::Path) -> anyhow::Result<Settings> {
         config_file: None,
         listen: Some("127.0.0.1:0".parse()?),
         data_dir: Some(data_dir.to_owned()),
+        ..Overrides::default()
     };
     let mut settings = Settings::load(&overrides)?;
     settings.workers.tick = std::time::Duration::from_millis(5);
@@ -143,7 +144,13 @@ mod tests {
     fn the_configuration_file_keeps_connector_secrets() {
         // Arrange: an SMPP connector with a password, which `Settings` does not serialize.
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = base_settings(dir.path()).unwrap();
+        // Inside a Jail: other unit tests set DLRGATE_* variables in one, and Settings reads them.
+        let mut settings = None;
+        figment::Jail::expect_with(|_| {
+            settings = Some(base_settings(dir.path()).unwrap());
+            Ok(())
+        });
+        let mut settings = settings.unwrap();
         let connector = serde_json::from_value(serde_json::json!({
             "type": "smpp", "name": "sim", "host": "127.0.0.1", "port": 2775,
             "system_id": "dlrgate", "password": "s3cret",

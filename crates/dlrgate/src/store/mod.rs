@@ -1,16 +1,19 @@
 //! The `Store` trait: every piece of state dlrgate keeps, behind domain-level methods.
 //!
 //! One method is one transaction, so no transaction type leaks out, and nothing is acknowledged
-//! before the method that stored it has returned. SQLite is the embedded backend; PostgreSQL will
-//! be a second implementation under the same contract tests (`tests/it/store_contract.rs`).
+//! before the method that stored it has returned. SQLite is the embedded backend; PostgreSQL is
+//! the one several nodes can share; both run the same contract tests (`tests/it/store_contract.rs`).
 //! Handlers never run SQL: they call these methods.
 
+mod plan;
+mod postgres;
 mod sqlite;
 mod types;
 mod webhook_types;
 
 use async_trait::async_trait;
 
+pub use postgres::{PgPoolSettings, PgStore};
 pub use sqlite::SqliteStore;
 pub use types::*;
 pub use webhook_types::*;
@@ -38,6 +41,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync + 'static {
     /// Answers when the store can serve requests.
     async fn ping(&self) -> StoreResult<()>;
+    /// Closes the store's connections, waiting for running statements (at shutdown).
+    async fn close(&self);
 
     // Accounts and keys.
     async fn create_account(&self, account: NewAccount) -> StoreResult<(Account, i64)>;
@@ -147,8 +152,10 @@ pub trait Store: Send + Sync + 'static {
     async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>>;
     /// The highest delivery id so far: where [`Store::pushed_deliveries`] starts reading.
     async fn last_delivery_id(&self) -> StoreResult<DeliveryId>;
-    /// Up to `limit` deliveries after `after` that status changes created leased for this
-    /// process's dispatcher (the outbox's fast path: no claim before the first attempt).
+    /// Up to `limit` deliveries that status changes created leased for this process's dispatcher
+    /// and that it has not read yet (the outbox's fast path: no claim before the first attempt).
+    /// SQLite reads them after the cursor `after`; PostgreSQL, whose commits do not follow id
+    /// order, marks them instead and ignores `after` (store/postgres/outbox.rs).
     async fn pushed_deliveries(
         &self,
         after: DeliveryId,

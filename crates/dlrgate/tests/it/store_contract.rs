@@ -1,6 +1,6 @@
 //! The `Store` contract: one `pub async fn …(store: &dyn Store)` per behaviour, run against every
-//! backend. SQLite runs them always (`sqlite`); PostgreSQL will run the same functions by adding one
-//! more `store_contract_tests!(…)` invocation with its own opener.
+//! backend: SQLite (`sqlite`) and PostgreSQL (`postgres`, on the local server; it fails when the
+//! server is unreachable), each through one `store_contract_tests!(…)` invocation with its opener.
 //!
 //! This is the one place tests import server types: the store has no wire of its own, so its types
 //! are its contract. Every function creates its own account, so none depends on another. Functions
@@ -78,6 +78,7 @@ mod accounts;
 mod fixtures;
 mod housekeeping;
 mod operators;
+mod postgres;
 mod queries;
 mod receipts;
 mod sqlite;

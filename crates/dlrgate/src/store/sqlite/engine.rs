@@ -1,8 +1,8 @@
 //! Receipts through the status engine, a batch at a time: the states of every message a batch
 //! names are read in one statement, the receipts are run through `domain::status` in memory in
-//! the order given (so duplicates and out-of-order receipts within one batch behave exactly as
-//! across batches), and the results are written with a handful of set-based statements: events,
-//! part states, message states and the webhook deliveries of each status change (the outbox).
+//! the order given (`store::plan`, shared with PostgreSQL), and the results are written with a
+//! handful of set-based statements: events, part states, message states and the webhook
+//! deliveries of each status change (the outbox).
 //!
 //! Every receipt is kept as an event: `applied`, `duplicate`, `stale`, or `unmatched` when the
 //! message has no such part. A receipt for a message that does not exist can only be logged.
@@ -13,27 +13,12 @@ use sqlx::{Row, SqliteConnection};
 
 use super::map_err;
 use super::rows::{audited, insert_many, placeholders, status_from_column};
-use crate::domain::status::{self, Decision, DeliveryStatus, PartState};
+use crate::domain::status::PartState;
+use crate::store::plan::{MessageRow, MessageState, plan};
 use crate::store::*;
 
 /// Rows per multi-row statement (SQLite allows 32,766 parameters; the widest row here has 8).
 const CHUNK: usize = 400;
-
-/// A message's parts and its shown status.
-struct MessageState {
-    account_id: AccountId,
-    status: Option<DeliveryStatus>,
-    provisional: bool,
-    parts: Vec<(u32, PartState)>,
-}
-
-/// The message row as the batch leaves it.
-struct MessageRow {
-    shown: DeliveryStatus,
-    at: i64,
-    provisional: bool,
-    error_code: Option<String>,
-}
 
 /// Applies `receipts` in order and returns the status changes of whole messages, in order.
 pub(super) async fn apply_many(
@@ -47,83 +32,12 @@ pub(super) async fn apply_many(
     ids.sort_unstable();
     ids.dedup();
     let mut states = load_states(conn, &ids).await?;
-    let mut events: Vec<(&Receipt, &'static str)> = Vec::with_capacity(receipts.len());
-    let mut parts: HashMap<(MessageId, u32), (PartState, i64)> = HashMap::new();
-    let mut messages: HashMap<MessageId, MessageRow> = HashMap::new();
-    let mut changes = Vec::new();
-    for &receipt in receipts {
-        let Some(message) = states.get_mut(&receipt.message_id) else {
-            tracing::warn!(
-                message_id = receipt.message_id,
-                "receipt for an unknown message"
-            );
-            continue;
-        };
-        let Some(index) = message.parts.iter().position(|(p, _)| *p == receipt.part) else {
-            tracing::warn!(
-                message_id = receipt.message_id,
-                part = receipt.part,
-                "receipt for an unknown part"
-            );
-            events.push((receipt, "unmatched"));
-            continue;
-        };
-        let decision = status::transition(message.parts[index].1, receipt.status);
-        events.push((receipt, effect(decision)));
-        let Decision::Apply(next) = decision else {
-            continue;
-        };
-        message.parts[index].1 = next;
-        parts.insert((receipt.message_id, receipt.part), (next, receipt.at));
-        if let Some((row, change)) = update_message(message, receipt) {
-            messages.insert(receipt.message_id, row);
-            changes.extend(change);
-        }
-    }
-    insert_events(conn, &events).await?;
-    write_parts(conn, &parts).await?;
-    write_messages(conn, &messages).await?;
-    enqueue_deliveries(conn, &changes).await?;
-    Ok(changes)
-}
-
-fn effect(decision: Decision) -> &'static str {
-    match decision {
-        Decision::Apply(_) => "applied",
-        Decision::Duplicate => "duplicate",
-        Decision::Stale => "stale",
-    }
-}
-
-/// Recomputes the message status from its parts after `receipt` changed one of them; keeps the
-/// in-memory state in step with the row it returns.
-fn update_message(
-    message: &mut MessageState,
-    receipt: &Receipt,
-) -> Option<(MessageRow, Option<StatusChange>)> {
-    let parts: Vec<PartState> = message.parts.iter().map(|(_, state)| *state).collect();
-    let aggregated = status::aggregate(&parts)?;
-    let provisional = status::aggregate_is_provisional(&parts);
-    let next = status::message_update(message.status, Some(aggregated));
-    if next.is_none() && message.provisional == provisional {
-        return None;
-    }
-    let shown = next.or(message.status).unwrap_or(aggregated);
-    message.status = Some(shown);
-    message.provisional = provisional;
-    let change = next.map(|status| StatusChange {
-        message_id: receipt.message_id,
-        account_id: message.account_id,
-        status,
-        at: receipt.at,
-    });
-    let row = MessageRow {
-        shown,
-        at: receipt.at,
-        provisional,
-        error_code: receipt.error_code.clone(),
-    };
-    Some((row, change))
+    let plan = plan(receipts, &mut states);
+    insert_events(conn, &plan.events).await?;
+    write_parts(conn, &plan.parts).await?;
+    write_messages(conn, &plan.messages).await?;
+    enqueue_deliveries(conn, &plan.changes).await?;
+    Ok(plan.changes)
 }
 
 async fn load_states(

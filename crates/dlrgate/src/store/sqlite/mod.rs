@@ -113,6 +113,9 @@ impl Store for SqliteStore {
             .map_err(map_err)?;
         Ok(())
     }
+    async fn close(&self) {
+        SqliteStore::close(self).await;
+    }
 
     async fn create_account(&self, account: NewAccount) -> StoreResult<(Account, i64)> {
         accounts::create(&self.writer, account).await

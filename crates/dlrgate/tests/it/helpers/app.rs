@@ -29,6 +29,7 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
         config_file: None,
         listen: Some("127.0.0.1:0".parse().unwrap()),
         data_dir: Some(data_dir.to_path_buf()),
+        ..Overrides::default()
     };
     let mut settings = Settings::load(&overrides).unwrap();
     settings.sandbox.speed = 1000.0;

@@ -6,6 +6,7 @@ pub mod app;
 pub mod binary;
 pub mod hooks;
 pub mod hooks_api;
+pub mod postgres;
 pub mod raw_esme;
 pub mod receiver;
 pub mod smpp_route;
