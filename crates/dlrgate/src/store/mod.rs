@@ -7,6 +7,7 @@
 
 mod plan;
 mod postgres;
+mod rows;
 mod sqlite;
 mod types;
 mod webhook_types;
