@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod binary;
+pub mod crash_checks;
+pub mod crash_load;
 pub mod hooks;
 pub mod hooks_api;
 pub mod postgres;
