@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod balance;
 mod crash;
+mod crash_matrix;
 mod helpers;
 mod ingest_jasmin;
 mod ingest_json;

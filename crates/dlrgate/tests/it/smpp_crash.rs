@@ -17,7 +17,7 @@ use crate::helpers::hooks::sequence;
 
 const MESSAGES: usize = 120;
 
-fn config_file(dir: &std::path::Path, smsc: std::net::SocketAddr) -> String {
+pub fn config_file(dir: &std::path::Path, smsc: std::net::SocketAddr) -> String {
     let path = dir.join("smpp.toml");
     let toml = format!(
         r#"

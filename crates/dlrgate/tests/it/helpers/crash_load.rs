@@ -64,6 +64,11 @@ impl Load {
         Load { tasks, ..load }
     }
 
+    /// Whether a sender is still sending (it stops at its first broken connection).
+    pub fn running(&self) -> bool {
+        self.tasks.iter().any(|task| !task.is_finished())
+    }
+
     /// Messages acknowledged so far.
     pub fn acks(&self) -> usize {
         self.ack_count.load(Ordering::SeqCst)

@@ -133,6 +133,11 @@ impl WebhookReceiver {
         got
     }
 
+    /// Every request that has arrived and not been taken yet, without waiting.
+    pub fn drain(&mut self) -> Vec<Received> {
+        std::iter::from_fn(|| self.receiver.try_recv().ok()).collect()
+    }
+
     /// The next request if one arrives within `within` (for "nothing more comes" checks).
     pub async fn maybe_next(&mut self, within: Duration) -> Option<Received> {
         tokio::time::timeout(within, self.receiver.recv())
