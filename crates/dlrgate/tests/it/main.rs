@@ -30,6 +30,7 @@ mod webhooks_api;
 mod webhooks_concurrency;
 mod webhooks_delivery;
 mod webhooks_fairness;
+mod webhooks_hostile;
 mod webhooks_isolation;
 mod webhooks_payload;
 mod webhooks_recovery;
