@@ -17,6 +17,7 @@ mod retention;
 mod sdk;
 mod smpp_claims;
 mod smpp_crash;
+mod smpp_faults;
 mod smpp_peer_link;
 mod smpp_peer_receipts;
 mod smpp_sim_e2e;
