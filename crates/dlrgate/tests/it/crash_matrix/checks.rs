@@ -5,23 +5,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::helpers::crash_load::{Acked, http};
+use crate::helpers::crash_checks::history;
+use crate::helpers::crash_load::Acked;
 use crate::helpers::hooks::event;
 use crate::helpers::receiver::{Received, WebhookReceiver};
 
 /// The operator statuses applied to `message`, in history order.
 pub async fn applied_statuses(base: &str, api_key: &str, message: &Acked) -> Vec<String> {
-    let body: Value = http()
-        .get(format!("{base}/api/messages/{}/events", message.id))
-        .header("X-Api-Key", api_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = history(base, api_key, &message.id).await;
     body["events"]
         .as_array()
         .unwrap_or_else(|| panic!("events of {}: {body}", message.id))

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use dlrgate::smsc_sim::{self, SimConfig};
 
 use crate::helpers::crash_checks::{
-    assert_all_reach_promised_final, assert_every_history_is_sane, assert_ids_unique,
+    assert_all_reach_promised_final, assert_every_history_is_sane, assert_ids_unique, history,
     promised_final, statuses,
 };
 use checks::assert_webhooks_complete;
@@ -183,15 +183,7 @@ async fn assert_promised_or_in_doubt(base: &str, key: &str, rig: &Rig<'_>) -> u6
         if found[&message.id]["status"] == promised_final(&message.recipient) {
             continue;
         }
-        let events = crate::helpers::crash_load::http()
-            .get(format!("{base}/api/messages/{}/events", message.id))
-            .header("X-Api-Key", key)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let events = history(base, key, &message.id).await.to_string();
         assert!(
             events.contains("in-doubt"),
             "{} is FAILED, not in doubt: {events}",

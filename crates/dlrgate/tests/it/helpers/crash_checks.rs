@@ -81,20 +81,26 @@ pub async fn assert_all_reach_promised_final(
     }
 }
 
-/// Checks one message's history from `/api/messages/{id}/events`: the internal `queued` event
-/// first and the internal `processed` event second, then the operator reports the sandbox
-/// promises, in order, each applied once, with times that never go back; nothing applied after
-/// the final status.
-pub async fn assert_sane_history(base: &str, api_key: &str, message: &Acked) {
+/// `GET /api/messages/{id}/events`; panics unless it answers 200 with JSON.
+pub async fn history(base: &str, api_key: &str, id: &str) -> Value {
     let response = http()
-        .get(format!("{base}/api/messages/{}/events", message.id))
+        .get(format!("{base}/api/messages/{id}/events"))
         .header("X-Api-Key", api_key)
         .send()
         .await
         .unwrap();
     let status = response.status();
     let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "events of {}: {body}", message.id);
+    assert_eq!(status, 200, "events of {id}: {body}");
+    body
+}
+
+/// Checks one message's history from `/api/messages/{id}/events`: the internal `queued` event
+/// first and the internal `processed` event second, then the operator reports the sandbox
+/// promises, in order, each applied once, with times that never go back; nothing applied after
+/// the final status.
+pub async fn assert_sane_history(base: &str, api_key: &str, message: &Acked) {
+    let body = history(base, api_key, &message.id).await;
     let events = body["events"].as_array().unwrap();
     let context = || format!("message {} to {}: {body:#}", message.id, message.recipient);
 
