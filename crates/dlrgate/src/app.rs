@@ -150,13 +150,12 @@ impl Application {
             routes: Arc::new(self.settings.routing.router()),
         };
         tracing::info!(addr = %self.local_addr, "dlrgate listening");
-        let served = axum::serve(self.listener, api::router(state))
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let server = self.settings.server.clone();
+        api::serve(self.listener, api::router(state), &server, shutdown).await;
         finish(intake_task, workers, workers_stop).await;
         self.store.close().await;
         tracing::info!("dlrgate stopped");
-        served.context("HTTP server failed")
+        Ok(())
     }
 }
 

@@ -51,6 +51,13 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's headers.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Most headers one request may have.
+    pub max_headers: usize,
+    /// Most bytes of a request's head (request line and headers).
+    pub max_header_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,6 +280,15 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
+        }
+        if self.server.max_header_bytes < 8192 {
+            return fail("server.max_header_bytes", "must be at least 8192");
+        }
+        if self.server.max_headers == 0 || self.server.header_read_timeout.is_zero() {
+            return fail(
+                "server.max_headers",
+                "max_headers and header_read_timeout must be above 0",
+            );
         }
         if let Err(reason) = crate::operators::settings::validate(&self.connectors, &self.routing) {
             return fail("connectors", &reason);

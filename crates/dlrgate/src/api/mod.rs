@@ -9,6 +9,7 @@ mod hooks;
 mod ingest;
 mod journal;
 pub mod params;
+mod serve;
 mod sms;
 pub mod sms_request;
 mod status;
@@ -28,6 +29,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::NonceCache;
 pub use error::{ApiError, SevenCode};
+pub use serve::serve;
 
 use crate::config::Settings;
 use crate::dispatcher::ssrf::AddressPolicy;

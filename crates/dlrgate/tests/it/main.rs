@@ -12,6 +12,7 @@ mod ingest_json;
 mod ingest_kannel;
 mod journal;
 mod kannel_route;
+mod limits;
 mod postgres_app;
 mod retention;
 mod sdk;
