@@ -9,13 +9,26 @@
 
 use std::time::{Duration, Instant};
 
-use dlrgate::smsc_sim::{self, SimConfig};
+use dlrgate::smsc_sim::{self, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 use crate::helpers::binary::Server;
 use crate::helpers::hooks::sequence;
 
 const MESSAGES: usize = 120;
+
+/// An SMSC simulator whose receipts come over about a second and that sends an unacknowledged
+/// receipt again after 500 ms, 100 ms apart.
+pub async fn resending_sim() -> SimHandle {
+    smsc_sim::start(SimConfig {
+        speed: 10.0,
+        receipt_ack_timeout: Duration::from_millis(500),
+        receipt_retry_delay: Duration::from_millis(100),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
 
 pub fn config_file(dir: &std::path::Path, smsc: std::net::SocketAddr) -> String {
     let path = dir.join("smpp.toml");
@@ -86,14 +99,7 @@ async fn events(http: &reqwest::Client, base: &str, key: &str, id: &str) -> Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_while_receipts_are_in_flight_loses_no_status_and_sends_nothing_twice() {
     // Arrange: receipts come over about a second; unacknowledged ones are sent again quickly.
-    let sim = smsc_sim::start(SimConfig {
-        speed: 10.0,
-        receipt_ack_timeout: Duration::from_millis(500),
-        receipt_retry_delay: Duration::from_millis(100),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = resending_sim().await;
     let data = tempfile::tempdir().unwrap();
     let config = config_file(data.path(), sim.local_addr());
     let mut server = Server::start_with_args(data.path(), &[], &["--config", &config]);

@@ -16,8 +16,6 @@ mod purge;
 
 use std::time::{Duration, Instant};
 
-use dlrgate::smsc_sim::{self, SimConfig};
-
 use crate::helpers::crash_checks::{
     assert_all_reach_promised_final, assert_every_history_is_sane, assert_ids_unique, history,
     promised_final, statuses,
@@ -115,14 +113,7 @@ async fn the_sandbox_route_survives_kill_9_at_every_point_of_the_matrix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_smpp_route_survives_kill_9_at_every_point_of_the_matrix() {
     // Arrange: receipts over about a second; unacknowledged ones are sent again quickly.
-    let sim = smsc_sim::start(SimConfig {
-        speed: 10.0,
-        receipt_ack_timeout: Duration::from_millis(500),
-        receipt_retry_delay: Duration::from_millis(100),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = crate::smpp_crash::resending_sim().await;
     let data = tempfile::tempdir().unwrap();
     let config = crate::smpp_crash::config_file(data.path(), sim.local_addr());
     let args = vec!["--config".to_owned(), config];
