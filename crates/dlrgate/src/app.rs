@@ -22,6 +22,7 @@ use crate::domain::timefmt::to_millis;
 use crate::domain::webhook::{ConcurrencyPolicy, RetryPolicy};
 use crate::operators::{self, Operator};
 use crate::store::{Billing, NewAccount, PgPoolSettings, PgStore, SqliteStore, Store};
+use crate::workers::backlog::BacklogLimit;
 use crate::workers::intake::Intake;
 use crate::workers::reports::ReportApplier;
 use crate::workers::retention::Retention;
@@ -144,6 +145,7 @@ impl Application {
             settings: self.settings.clone(),
             intake,
             nonces: Arc::new(NonceCache::default()),
+            limits: Arc::new(api::RateLimits::new(&self.settings.limits)),
             metrics,
             address_policy,
             deliveries,
@@ -250,6 +252,14 @@ fn spawn_workers(
     };
     tracker.spawn(applier.run(stop.clone()));
     tracker.spawn(retention.run(stop.clone()));
+    if settings.limits.pending_deliveries_per_hook > 0 {
+        let backlog = BacklogLimit {
+            store: store.clone(),
+            limit: settings.limits.pending_deliveries_per_hook,
+            interval: settings.limits.backlog_check_interval,
+        };
+        tracker.spawn(backlog.run(stop.clone()));
+    }
 }
 
 async fn fan_out(from: Arc<Notify>, to: Vec<Arc<Notify>>, stop: CancellationToken) {

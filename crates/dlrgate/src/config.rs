@@ -11,9 +11,12 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use crate::operators::settings::{ConnectorSettings, RoutingSettings};
+pub use limits::LimitSettings;
+
+mod limits;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "server",
     "store",
     "sandbox",
@@ -23,6 +26,7 @@ const SECTIONS: [&str; 9] = [
     "workers",
     "log",
     "webhook",
+    "limits",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +41,7 @@ pub struct Settings {
     pub workers: WorkerSettings,
     pub log: LogSettings,
     pub webhook: WebhookSettings,
+    pub limits: LimitSettings,
     /// `[[connectors]]`; the sandbox connector exists even when not declared.
     #[serde(default)]
     pub connectors: Vec<ConnectorSettings>,
@@ -289,6 +294,9 @@ impl Settings {
                 "server.max_headers",
                 "max_headers and header_read_timeout must be above 0",
             );
+        }
+        if let Some((key, reason)) = self.limits.problem(self.sms.max_recipients) {
+            return fail(key, reason);
         }
         if let Err(reason) = crate::operators::settings::validate(&self.connectors, &self.routing) {
             return fail("connectors", &reason);

@@ -22,9 +22,11 @@ pub async fn authenticate(state: &AppState, request: &SevenRequest) -> Result<Ac
             "no API key given",
         ));
     };
-    let Some(account) = state.store.account_by_key_hash(&hash_api_key(key)).await? else {
+    let key_hash = hash_api_key(key);
+    let Some(account) = state.store.account_by_key_hash(&key_hash).await? else {
         return Err(ApiError::seven(SevenCode::InvalidApiKey, "invalid API key"));
     };
+    state.limits.request(&key_hash)?;
     if request.header("x-signature").is_some() {
         check_signature(state, request, &account)?;
     }

@@ -20,6 +20,9 @@ pub enum SevenCode {
     MissingText = 305,
     UnknownParameter = 308,
     TextTooLong = 401,
+    /// "Daily limit reached" in most SDKs, "rate limit exceeded" in PHP's: answered when a rate
+    /// limit of `[limits]` is reached (ADR 0002).
+    LimitReached = 403,
     InsufficientCredit = 500,
     UnknownError = 700,
     InvalidApiKey = 900,
@@ -39,6 +42,12 @@ pub enum ApiError {
         code: &'static str,
         title: &'static str,
         detail: String,
+    },
+    /// A rate limit of `[limits]`: HTTP 429 with `Retry-After`, body seven.io code 403.
+    #[error("limit reached: {detail}")]
+    Limited {
+        detail: String,
+        retry_after: std::time::Duration,
     },
     #[error("store failure")]
     Store(#[from] StoreError),
@@ -72,6 +81,24 @@ impl IntoResponse for ApiError {
                 set_json(&mut response);
                 if let Ok(value) = HeaderValue::from_str(&sanitize(&detail)) {
                     response.headers_mut().insert("x-dlrgate-error", value);
+                }
+                response
+            }
+            ApiError::Limited {
+                detail,
+                retry_after,
+            } => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    (SevenCode::LimitReached as u16).to_string(),
+                )
+                    .into_response();
+                set_json(&mut response);
+                let headers = response.headers_mut();
+                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                if let Ok(value) = HeaderValue::from_str(&sanitize(&detail)) {
+                    headers.insert("x-dlrgate-error", value);
                 }
                 response
             }

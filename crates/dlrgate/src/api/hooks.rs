@@ -88,6 +88,7 @@ fn hook_json(hook: &Hook) -> Value {
         "enabled": hook.enabled,
         "created": seven_seconds(hook.created_at),
         "disabled_reason": hook.disabled_reason,
+        "backlog_full": hook.backlog_full,
     })
 }
 
@@ -130,6 +131,13 @@ async fn subscribe(
     let headers = params.raw("headers").unwrap_or("").replace("\\n", "\n");
     if let Err(why) = parse_custom_headers(&headers) {
         return Ok(refused("headers", why));
+    }
+    let most = state.settings.limits.hooks_per_account as usize;
+    if most > 0 && state.store.hooks(account.id).await?.len() >= most {
+        return Ok(refused(
+            "limit",
+            format!("this account has {most} hooks, the most limits.hooks_per_account allows"),
+        ));
     }
     let country = Some(state.settings.sms.default_country_code.as_str()).filter(|c| !c.is_empty());
     // A number filter is stored normalised so it matches stored recipients; a sender name as is.

@@ -8,6 +8,7 @@ mod health;
 mod hooks;
 mod ingest;
 mod journal;
+mod limits;
 pub mod params;
 mod serve;
 mod sms;
@@ -29,6 +30,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::NonceCache;
 pub use error::{ApiError, SevenCode};
+pub use limits::RateLimits;
 pub use serve::serve;
 
 use crate::config::Settings;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub intake: Intake,
     pub nonces: Arc<NonceCache>,
+    /// Requests per API key and messages per account (`[limits]`).
+    pub limits: Arc<RateLimits>,
     pub metrics: PrometheusHandle,
     /// Where webhooks may go; checked at subscribe time for literal IPs.
     pub address_policy: Arc<AddressPolicy>,

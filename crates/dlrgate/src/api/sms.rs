@@ -45,6 +45,7 @@ pub async fn send(
     let (ids, balance) = if sms.debug {
         (Vec::new(), account.balance_micros)
     } else {
+        state.limits.messages(account.id, sms.valid_count())?;
         store_messages(&state, &account, &sms, price, now).await?
     };
     metrics::counter!("dlrgate_messages_accepted_total").increment(ids.len() as u64);

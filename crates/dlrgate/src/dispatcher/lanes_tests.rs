@@ -19,6 +19,7 @@ fn delivery(id: DeliveryId, hook: HookId, message: MessageId) -> DueDelivery {
             created_at: 0,
             failing_since: None,
             disabled_reason: None,
+            backlog_full: false,
         },
         message_id: message,
         status: DeliveryStatus::Delivered,

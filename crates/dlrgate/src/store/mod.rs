@@ -204,6 +204,9 @@ pub trait Store: Send + Sync + 'static {
     /// messages went.
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64>;
     async fn queue_depths(&self) -> StoreResult<QueueDepths>;
+    /// Marks the hooks with at least `full_at` pending deliveries as full (status changes create
+    /// no deliveries for them) and clears the mark of those with fewer than `resume_below`.
+    async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs>;
 }
 
 /// A status change of a whole message, for metrics and (later) webhooks.

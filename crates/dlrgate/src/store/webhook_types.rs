@@ -30,6 +30,18 @@ pub struct Hook {
     pub created_at: i64,
     pub failing_since: Option<i64>,
     pub disabled_reason: Option<String>,
+    /// Its pending deliveries reached `limits.pending_deliveries_per_hook`: it gets no new ones
+    /// until the backlog is below 90 % of the limit.
+    pub backlog_full: bool,
+}
+
+/// What one check of the per-hook backlog limit changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Backlogs {
+    /// Hooks that reached the limit and get no new deliveries from now on.
+    pub filled: Vec<HookId>,
+    /// Hooks below the resume mark again, getting new deliveries from now on.
+    pub resumed: Vec<HookId>,
 }
 
 /// A delivery a dispatcher has leased, with what it needs to send it.

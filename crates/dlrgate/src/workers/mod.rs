@@ -1,7 +1,8 @@
 //! Background work: the intake (group commit of accepted messages), the submitter that hands due
-//! messages to an operator, the sandbox operator's report applier, and the retention purge.
+//! messages to an operator, the sandbox operator's report applier, the retention purge and the per-hook backlog limit.
 //! Every loop stops when its `CancellationToken` fires, after finishing the batch at hand.
 
+pub mod backlog;
 pub mod intake;
 pub mod reports;
 pub mod retention;

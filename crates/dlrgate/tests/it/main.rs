@@ -1,6 +1,7 @@
 //! dlrgate's one integration-test binary. Tests start the real `Application` (or the real
 //! binary) and talk to it only over HTTP, as a client would.
 
+mod abuse_limits;
 mod auth;
 mod bad_input;
 mod balance;

@@ -212,7 +212,7 @@ async fn enqueue_deliveries(conn: &mut PgConnection, changes: &[StatusChange]) -
                     AS v(message_id, status, at, n)
                JOIN messages m ON m.id = v.message_id
                JOIN hooks h ON h.account_id = m.account_id
-               WHERE NOT h.deleted AND h.event_type IN ('dlr', 'all')
+               WHERE NOT h.deleted AND NOT h.backlog_full AND h.event_type IN ('dlr', 'all')
                  AND (h.event_filter IS NULL OR h.event_filter = m.recipient
                       OR h.event_filter = m.sender)) AS s
          ORDER BY n, hook_id",

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod attempts;
+mod backlog;
 mod engine;
 mod hooks;
 mod messages;

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::retrying;
-use super::{PgStore, accounts, attempts, hooks, map_err, messages, operators, outbox, reports};
+use super::{
+    PgStore, accounts, attempts, backlog, hooks, map_err, messages, operators, outbox, reports,
+};
 use crate::store::*;
 
 #[async_trait]
@@ -217,5 +219,8 @@ impl Store for PgStore {
     }
     async fn queue_depths(&self) -> StoreResult<QueueDepths> {
         reports::queue_depths(&self.pool).await
+    }
+    async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
+        retrying(|| backlog::check(&self.pool, full_at, resume_below)).await
     }
 }

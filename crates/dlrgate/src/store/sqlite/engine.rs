@@ -184,7 +184,7 @@ async fn enqueue_deliveries(
              FROM (VALUES {}) AS v
              JOIN messages m ON m.id = v.column2
              JOIN hooks h ON h.account_id = m.account_id
-             WHERE h.deleted = 0 AND h.event_type IN ('dlr', 'all')
+             WHERE h.deleted = 0 AND h.backlog_full = 0 AND h.event_type IN ('dlr', 'all')
                AND (h.event_filter IS NULL OR h.event_filter = m.recipient OR h.event_filter = m.sender)
              ORDER BY v.column1, h.id",
             vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")

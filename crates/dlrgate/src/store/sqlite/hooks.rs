@@ -11,7 +11,7 @@ use super::rows::{audited, placeholders, status_from_column};
 use crate::store::*;
 
 const HOOK_COLUMNS: &str = "id, account_id, target_url, event_type, request_method, event_filter, headers, enabled, \
-     created_at, failing_since, disabled_reason";
+     created_at, failing_since, disabled_reason, backlog_full";
 
 fn hook_from_row(row: &SqliteRow) -> StoreResult<Hook> {
     Ok(Hook {
@@ -26,6 +26,7 @@ fn hook_from_row(row: &SqliteRow) -> StoreResult<Hook> {
         created_at: row.try_get("created_at").map_err(map_err)?,
         failing_since: row.try_get("failing_since").map_err(map_err)?,
         disabled_reason: row.try_get("disabled_reason").map_err(map_err)?,
+        backlog_full: row.try_get("backlog_full").map_err(map_err)?,
     })
 }
 
@@ -237,7 +238,7 @@ pub(super) const DUE_COLUMNS: &str = "d.id AS delivery_id, d.attempts, d.created
         d.message_id, d.status AS delivery_status, d.status_at, m.recipient, m.sender, m.foreign_id, m.label,
         a.signing_secret, a.previous_signing_secret, a.previous_secret_until,
         h.id, h.account_id, h.target_url, h.event_type, h.request_method, h.event_filter, h.headers, h.enabled,
-        h.created_at, h.failing_since, h.disabled_reason";
+        h.created_at, h.failing_since, h.disabled_reason, h.backlog_full";
 pub(super) const DUE_FROM: &str = "FROM webhook_deliveries d
      JOIN hooks h ON h.id = d.hook_id
      JOIN messages m ON m.id = d.message_id

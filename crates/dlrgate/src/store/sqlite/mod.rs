@@ -5,6 +5,7 @@
 
 mod accounts;
 mod attempts;
+mod backlog;
 mod engine;
 mod hooks;
 mod messages;
@@ -314,5 +315,8 @@ impl Store for SqliteStore {
     }
     async fn queue_depths(&self) -> StoreResult<QueueDepths> {
         reports::queue_depths(&self.reader).await
+    }
+    async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
+        backlog::check(&self.writer, full_at, resume_below).await
     }
 }
