@@ -10,6 +10,7 @@ mod helpers;
 mod ingest_jasmin;
 mod ingest_json;
 mod ingest_kannel;
+mod isolation;
 mod journal;
 mod kannel_route;
 mod limits;
