@@ -17,6 +17,7 @@ mod limits;
 mod postgres_app;
 mod retention;
 mod sdk;
+mod secrets;
 mod smpp_claims;
 mod smpp_crash;
 mod smpp_faults;
