@@ -98,7 +98,14 @@ fn now() -> i64 {
 }
 
 /// seven-api.md §6.5: lowercase hex HMAC-SHA256 over "ts\nnonce\nMETHOD\nURL\nmd5hex(body)".
-fn sign(secret: &str, timestamp: i64, nonce: &str, method: &str, url: &str, body: &[u8]) -> String {
+pub(crate) fn sign(
+    secret: &str,
+    timestamp: i64,
+    nonce: &str,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> String {
     let body_md5 = hex::encode(Md5::digest(body));
     let to_sign = format!("{timestamp}\n{nonce}\n{method}\n{url}\n{body_md5}");
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -29,6 +30,9 @@ pub fn account_create(data_dir: &Path, name: &str, extra: &[&str]) -> Value {
     serde_json::from_str(run(&args).trim()).unwrap()
 }
 
+/// Everything a `start_capturing` server has written so far, line by line.
+pub type Captured = Arc<Mutex<String>>;
+
 /// A `dlrgate serve` child process.
 pub struct Server {
     pub child: Child,
@@ -46,6 +50,26 @@ impl Server {
 
     /// Like `start`, with more arguments (such as `--config FILE`).
     pub fn start_with_args(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+        Server::launch(data_dir, env, args, None)
+    }
+
+    /// Like `start`, with everything the process writes to stdout and stderr collected in
+    /// `output` (for checks over its logs); `env` may set `RUST_LOG`, which wins over
+    /// `DLRGATE_LOG_LEVEL`.
+    pub fn start_capturing(data_dir: &Path, env: &[(&str, &str)], output: &Captured) -> Server {
+        Server::launch(data_dir, env, &[], Some(output.clone()))
+    }
+
+    fn launch(
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        capture: Option<Captured>,
+    ) -> Server {
+        let stderr = match capture {
+            Some(_) => Stdio::piped(),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(binary())
             .args([
                 "serve",
@@ -55,12 +79,27 @@ impl Server {
                 data_dir.to_str().unwrap(),
             ])
             .args(args)
-            .envs(env.iter().copied())
             .env("DLRGATE_LOG_LEVEL", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
+        let keep = move |line: &str| {
+            if let Some(output) = &capture {
+                let mut output = output.lock().unwrap();
+                output.push_str(line);
+                output.push('\n');
+            }
+        };
+        if let Some(stderr) = child.stderr.take() {
+            let keep = keep.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    keep(&line);
+                }
+            });
+        }
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut api_key = None;
@@ -69,6 +108,7 @@ impl Server {
                 .next()
                 .expect("dlrgate exited before listening")
                 .unwrap();
+            keep(&line);
             if let Some(key) = line.trim().strip_prefix("api_key:") {
                 api_key = Some(key.trim().to_owned());
             }
@@ -77,7 +117,11 @@ impl Server {
             }
         };
         // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep(&line);
+            }
+        });
         Server {
             child,
             base,
