@@ -1,6 +1,7 @@
 //! The official seven.io npm SDK (`@seven.io/client` 5.6.0, pinned in `tests/sdk/`) against a
 //! running dlrgate: the node tests in `tests/sdk/sdk.test.mjs` send, poll statuses, read the
-//! journal and check the `900` error, using the SDK only. Node must be installed; the SDK is
+//! journal and check the `900` error, using the SDK only; `tests/sdk/limits.test.mjs` checks that
+//! a rate-limited request is thrown as the `403` error. Node must be installed; the SDK is
 //! installed here with `npm ci` when `tests/sdk/node_modules` is missing (`.ci/run` does it too).
 
 #![allow(clippy::unwrap_used)]
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::helpers::app::spawn_app;
+use crate::helpers::app::{spawn_app, spawn_app_with};
 
 /// How long `npm ci` and the node test run may take before the test fails.
 const NPM_DEADLINE: Duration = Duration::from_secs(300);
@@ -95,5 +96,38 @@ async fn official_npm_sdk_sends_polls_statuses_reads_the_journal_and_gets_900_fo
         stdout.lines().any(|line| line.trim() == "# fail 0")
             && !stdout.lines().any(|line| line.trim() == "# pass 0"),
         "node ran no SDK test or reported failures:\n{report}"
+    );
+}
+
+#[tokio::test]
+async fn official_npm_sdk_throws_the_403_error_for_a_request_over_the_rate_limit() {
+    // Arrange: one request per second per key.
+    ensure_sdk_installed().await;
+    let app = spawn_app_with(|s| {
+        s.limits.requests_per_second = 1;
+        s.limits.request_burst = 1;
+    })
+    .await;
+    let sdk = sdk_dir();
+
+    // Act
+    let mut node = Command::new("node");
+    node.arg("--test")
+        .arg(sdk.join("limits.test.mjs"))
+        .current_dir(&sdk)
+        .env("DLRGATE_BASE_URL", format!("{}/api", app.base))
+        .env("DLRGATE_LIMITED_API_KEY", &app.api_key);
+    let output = run(node, "node --test tests/sdk/limits.test.mjs", NODE_DEADLINE).await;
+
+    // Assert
+    let report = describe(&output);
+    assert!(
+        output.status.success(),
+        "the SDK limit test failed:\n{report}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.lines().any(|line| line.trim() == "# pass 1"),
+        "node did not run the limit test:\n{report}"
     );
 }
