@@ -1,5 +1,5 @@
-//! Operator faults on the SMPP route: an SMSC that floods duplicate receipts, and one that
-//! answers a submit with bytes that are not SMPP. dlrgate acknowledges every receipt once it is
+//! Operator faults on the SMPP route: an SMSC that floods duplicate receipts, one that answers a
+//! submit with bytes that are not SMPP, and one that throttles every submit. dlrgate acknowledges every receipt once it is
 //! stored, applies each status once, keeps answering the API, never sends a message twice, and
 //! leaves each affected message in its documented state.
 
@@ -17,9 +17,13 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio_util::codec::Framed;
 
-use crate::helpers::app::TestApp;
-use crate::helpers::hooks::sequence;
-use crate::helpers::smpp_route::spawn_with_smpp;
+use dlrgate::config::ConnectorSettings;
+use dlrgate::operators::settings::RuleSettings;
+
+use crate::helpers::app::{TestApp, spawn_app_with};
+use crate::helpers::hooks::{Api, recipients, sequence};
+use crate::helpers::receiver::WebhookReceiver;
+use crate::helpers::smpp_route::{smpp_settings, spawn_with_smpp};
 
 const WITHIN: Duration = Duration::from_secs(30);
 
@@ -173,4 +177,67 @@ async fn an_smsc_answering_garbage_loses_its_link_and_the_message_is_in_doubt_no
         connections.load(Ordering::SeqCst) >= 2,
         "dlrgate bound again"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smsc_that_throttles_everything_holds_its_messages_until_the_deadline_while_other_routes_flow()
+ {
+    // Arrange: the SMSC throttles every submit; 4915… goes to it, everything else to the
+    // sandbox; a hook receives every status report.
+    let sim = smsc_sim::start(SimConfig {
+        throttle_every: Some(1),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut connector = smpp_settings("smsc1", sim.local_addr());
+    connector.fail_after = Duration::from_secs(3);
+    let app = spawn_app_with(|s| {
+        s.connectors.push(ConnectorSettings::Smpp(connector));
+        s.routing.rules.push(RuleSettings {
+            connector: "smsc1".to_owned(),
+            accounts: vec![],
+            prefixes: vec!["4915".to_owned()],
+        });
+    })
+    .await;
+    let api = Api::of(&app);
+    let mut receiver = WebhookReceiver::start().await;
+    api.subscribe(&receiver.url).await;
+
+    // Act
+    let held = api.send(&recipients("15110", 3, &[1])).await;
+    let flowing = api.send(&recipients("17110", 20, &[1])).await;
+    api.wait_for_final_statuses(&flowing, WITHIN).await;
+    let webhooks = receiver.collect(flowing.len() * 3, WITHIN).await;
+    let while_throttled = app.status_json(&held[0].id).await;
+    let mut finals = Vec::new();
+    for message in &held {
+        finals.push(app.wait_for_status(&message.id, "FAILED", WITHIN).await);
+    }
+
+    // Assert: the sandbox route and its webhooks were not held up; the throttled messages had no
+    // status until their deadline, then FAILED with the documented reason, never accepted.
+    let flowing_ids: Vec<&str> = flowing.iter().map(|m| m.id.as_str()).collect();
+    assert!(
+        webhooks
+            .iter()
+            .all(|w| flowing_ids.contains(&w.json()["data"]["msg_id"].as_str().unwrap()))
+    );
+    assert!(while_throttled[0]["status"].is_null(), "{while_throttled}");
+    for (message, status) in held.iter().zip(&finals) {
+        assert_eq!(status[0]["status"], "FAILED", "{status}");
+        let history = events(&app, &message.id).await;
+        assert!(
+            history.iter().any(|e| e["error_code"] == "route-down"),
+            "{history:?}"
+        );
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.submits_accepted, 0);
+    assert!(
+        stats.submits_received > 3,
+        "throttled submits were retried: {stats:?}"
+    );
+    sim.shutdown().await;
 }
