@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::app::{TestApp, spawn_app_with};
 use crate::helpers::hooks::{Api, recipients};
@@ -150,21 +150,6 @@ async fn an_account_gets_no_more_hooks_than_its_limit_and_others_are_not_affecte
     assert_eq!(listed["hooks"].as_array().unwrap().len(), 2, "{listed}");
 }
 
-async fn wait_for_backlog_full(api: &Api, hook: &str, full: bool) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let listed = api.hook(hook).await;
-        if listed["backlog_full"] == full {
-            return listed;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "backlog_full never became {full}: {listed}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_hook_with_a_full_backlog_gets_no_new_deliveries_until_it_drained() {
     // Arrange: at most 4 pending per hook, checked every 50 ms; a failed attempt waits an hour.
@@ -182,7 +167,9 @@ async fn a_hook_with_a_full_backlog_gets_no_new_deliveries_until_it_drained() {
     // Act 1: two messages, three statuses each, reach a receiver that fails.
     let sent = api.send(&recipients("4917013", 2, &[1])).await;
     api.wait_for_final_statuses(&sent, WAIT).await;
-    let full = wait_for_backlog_full(&api, &hook, true).await;
+    let full = api
+        .wait_for_hook_field(&hook, "backlog_full", true, WAIT)
+        .await;
     let before = api.deliveries(&hook).await.len();
     let later = api.send(&recipients("4917014", 2, &[1])).await;
     api.wait_for_final_statuses(&later, WAIT).await;
@@ -193,7 +180,12 @@ async fn a_hook_with_a_full_backlog_gets_no_new_deliveries_until_it_drained() {
     receiver.set_default(Reply::status(200));
     api.post(&format!("/api/hooks/{hook}/disable"), &[]).await;
     api.post(&format!("/api/hooks/{hook}/enable"), &[]).await;
-    wait_for_backlog_full(&api, &hook, false).await;
+    api.wait_for_hook_field(&hook, "backlog_full", false, WAIT)
+        .await;
+    api.wait_for_deliveries(&hook, WAIT, |all| {
+        all.iter().all(|d| d["state"] == "delivered")
+    })
+    .await;
     let _ = receiver.drain();
     let resumed = api.send(&recipients("4917015", 1, &[1])).await;
     api.wait_for_final_statuses(&resumed, WAIT).await;

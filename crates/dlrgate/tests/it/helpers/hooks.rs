@@ -176,15 +176,27 @@ impl Api {
 
     /// Polls `GET /api/hooks` until the hook's `enabled` is `enabled`; panics after `within`.
     pub async fn wait_for_enabled(&self, hook: &str, enabled: bool, within: Duration) -> Value {
+        self.wait_for_hook_field(hook, "enabled", enabled, within)
+            .await
+    }
+
+    /// Polls `GET /api/hooks` until the hook's `field` is `value`; panics after `within`.
+    pub async fn wait_for_hook_field(
+        &self,
+        hook: &str,
+        field: &str,
+        value: bool,
+        within: Duration,
+    ) -> Value {
         let deadline = Instant::now() + within;
         loop {
             let listed = self.hook(hook).await;
-            if listed["enabled"] == enabled {
+            if listed[field] == value {
                 return listed;
             }
             assert!(
                 Instant::now() < deadline,
-                "hook never became enabled:{enabled}: {listed}"
+                "hook never became {field}:{value}: {listed}"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
