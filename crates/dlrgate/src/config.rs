@@ -90,11 +90,23 @@ impl StoreSettings {
 /// A database URL with its password replaced, for `check-config`.
 fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("redacted"));
+            }
+            let has_secret = parsed.query_pairs().any(|(key, _)| key == "password");
+            if has_secret {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(key, value)| match key == "password" {
+                        true => (key.into_owned(), "redacted".to_owned()),
+                        false => (key.into_owned(), value.into_owned()),
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.into()
         }
-        Ok(_) => url.to_owned(),
         Err(_) if url.is_empty() => String::new(),
         Err(_) => "(unparseable, redacted)".to_owned(),
     }
@@ -479,6 +491,14 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://dlrgate:redacted@db.example:5432/dlrgate"));
         assert!(!load(&[]).unwrap().store.is_postgres());
+        let in_query = "postgres://dlrgate@db.example/dlrgate?sslmode=require&password=s3cret";
+        let settings = load(&[("DLRGATE_STORE_DATABASE_URL", in_query)]).unwrap();
+        let shown = settings.to_pretty_json();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("sslmode=require&password=redacted"),
+            "{shown}"
+        );
         let error = load(&[("DLRGATE_STORE_DATABASE_URL", "mysql://x")]).unwrap_err();
         assert!(error.contains("store.database_url"), "{error}");
     }

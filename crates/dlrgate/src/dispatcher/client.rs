@@ -128,6 +128,9 @@ impl WebhookClient {
         let policy = Arc::new(policy);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from HTTP_PROXY/ALL_PROXY would resolve host names itself, past the
+            // guarded resolver: webhooks always connect directly.
+            .no_proxy()
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
