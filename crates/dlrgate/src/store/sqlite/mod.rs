@@ -317,6 +317,6 @@ impl Store for SqliteStore {
         reports::queue_depths(&self.reader).await
     }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
-        backlog::check(&self.writer, full_at, resume_below).await
+        backlog::check(&self.writer, &self.reader, full_at, resume_below).await
     }
 }
