@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,6 +25,7 @@ use crate::operators::{self, Operator};
 use crate::store::{Billing, NewAccount, PgPoolSettings, PgStore, SqliteStore, Store};
 use crate::workers::backlog::BacklogLimit;
 use crate::workers::intake::Intake;
+use crate::workers::leases::NodeKeeper;
 use crate::workers::reports::ReportApplier;
 use crate::workers::retention::Retention;
 use crate::workers::submitter::Submitter;
@@ -50,9 +52,9 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = open_store(&settings).await?;
-        // This process is the store's only dispatcher (several nodes on one PostgreSQL database
-        // are a later step): deliveries a previous process had in flight when it died are due
-        // again at once instead of after their leases expire.
+        // Deliveries this node had in flight when it stopped are due again at once (SQLite: every
+        // lease, there is one process; PostgreSQL: this node's own, which a fresh node id has
+        // none of — a dead node's leases run out after `store.lease_timeout`).
         let released = store.release_leases().await?;
         let first_delivery = store.last_delivery_id().await?;
         let known: Vec<String> = std::iter::once(operators::settings::SANDBOX)
@@ -114,13 +116,23 @@ impl Application {
         let address_policy = Arc::new(AddressPolicy {
             allow: self.settings.webhook.allow_cidrs.clone(),
         });
+        // How many nodes share the store (the heartbeat counts them; 1 on SQLite).
+        let nodes = Arc::new(AtomicU32::new(1));
         let dispatcher = build_dispatcher(
             &self.settings,
             &store,
             &address_policy,
-            (&deliveries, self.first_delivery),
+            (&deliveries, self.first_delivery, &nodes),
         )?;
         let workers = TaskTracker::new();
+        if self.settings.store.is_postgres() {
+            let keeper = NodeKeeper {
+                store: store.clone(),
+                lease: self.settings.store.lease_timeout,
+                nodes,
+            };
+            workers.spawn(keeper.run(workers_stop.clone()));
+        }
         let operators = operators::start(
             &self.settings,
             &operators::Context {
@@ -155,6 +167,11 @@ impl Application {
         let server = self.settings.server.clone();
         api::serve(self.listener, api::router(state), &server, shutdown).await;
         finish(intake_task, workers, workers_stop).await;
+        // What the dispatcher had not read yet (pushed to this node) is due again at once for
+        // the other nodes, instead of after its lease runs out.
+        if let Err(error) = self.store.release_leases().await {
+            tracing::error!(?error, "handing back this node's webhook leases failed");
+        }
         self.store.close().await;
         tracing::info!("dlrgate stopped");
         Ok(())
@@ -175,7 +192,7 @@ fn build_dispatcher(
     settings: &Settings,
     store: &Arc<dyn Store>,
     policy: &Arc<AddressPolicy>,
-    (wake, first_cursor): (&Arc<Notify>, i64),
+    (wake, first_cursor, nodes): (&Arc<Notify>, i64, &Arc<AtomicU32>),
 ) -> anyhow::Result<Arc<Dispatcher>> {
     let webhook = &settings.webhook;
     let client = WebhookClient::new(
@@ -206,6 +223,8 @@ fn build_dispatcher(
         max_held: webhook.max_held.max(1),
         wake: wake.clone(),
         first_cursor,
+        lease: settings.store.lease_timeout,
+        nodes: nodes.clone(),
     }))
 }
 
@@ -232,6 +251,7 @@ fn spawn_workers(
             wake,
             reports: reports.clone(),
             deliveries: deliveries.clone(),
+            lease: settings.store.lease_timeout,
         };
         tracker.spawn(submitter.run(stop.clone()));
     }
@@ -252,6 +272,7 @@ fn spawn_workers(
     };
     tracker.spawn(applier.run(stop.clone()));
     tracker.spawn(retention.run(stop.clone()));
+
     if settings.limits.pending_deliveries_per_hook > 0 {
         let backlog = BacklogLimit {
             store: store.clone(),
@@ -309,6 +330,7 @@ fn pool_settings(settings: &Settings) -> PgPoolSettings {
     PgPoolSettings {
         max_connections: settings.store.max_connections,
         acquire_timeout: settings.store.acquire_timeout,
+        lease_timeout: settings.store.lease_timeout,
     }
 }
 

@@ -78,6 +78,10 @@ pub struct StoreSettings {
     /// How long a store call waits for a free PostgreSQL connection before failing.
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
+    /// How long a webhook lease or message claim outlives its holder's last renewal: after a node
+    /// dies, other nodes take over its work this long later. Holders renew every third of it.
+    #[serde(with = "humantime_serde")]
+    pub lease_timeout: Duration,
 }
 
 impl StoreSettings {
@@ -294,6 +298,9 @@ impl Settings {
                 "store.max_connections",
                 "max_connections and acquire_timeout must be above zero",
             );
+        }
+        if self.store.lease_timeout < Duration::from_secs(1) {
+            return fail("store.lease_timeout", "must be at least 1s");
         }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");

@@ -57,6 +57,11 @@ impl Lanes {
         self.held.len()
     }
 
+    /// Every delivery held, for renewing their leases.
+    pub fn held_ids(&self) -> Vec<DeliveryId> {
+        self.held.iter().copied().collect()
+    }
+
     pub fn add(&mut self, delivery: DueDelivery) -> Added {
         let key = (delivery.hook.id, delivery.message_id);
         if self.retrying.contains_key(&key) || self.gone.contains_key(&key.0) {

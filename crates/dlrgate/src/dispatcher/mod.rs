@@ -9,13 +9,16 @@
 //!
 //! Deliveries to one hook run concurrently up to a limit that adapts per hook
 //! (`domain::webhook::ConcurrencyPolicy`): it grows while the receiver answers fast and halves
-//! when it fails or slows down. A message's deliveries reach a hook one at a time, in order
+//! when it fails or slows down. With several nodes each sends at most its share of it (the limit
+//! divided by the live nodes, at least 1), so the limit holds for the cluster. A message's deliveries reach a hook one at a time, in order
 //! ([`lanes::Lanes`]). What the dispatcher holds in memory is bounded (`max_held`); beyond it,
 //! deliveries wait in the store.
 //!
 //! At-least-once: a delivery is marked delivered only after a 2xx. If dlrgate dies mid-attempt,
 //! the delivery is sent again (same `webhook-id`): at the next start (SQLite), or when its lease
-//! expires.
+//! expires and another node claims it (PostgreSQL). While the dispatcher lives it renews the
+//! leases of everything it holds every third of `lease`, so no other node takes over a delivery
+//! it is still sending or about to send.
 
 mod attempt;
 pub mod client;
@@ -26,6 +29,7 @@ pub mod ssrf;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
@@ -61,6 +65,11 @@ pub struct Dispatcher {
     pub wake: Arc<Notify>,
     /// The highest delivery id when this process started: the pushed read begins after it.
     pub first_cursor: DeliveryId,
+    /// How long a lease of this dispatcher lasts without renewal (`store.lease_timeout`).
+    pub lease: Duration,
+    /// How many nodes share the store: each sends at most its share of a hook's limit, so the
+    /// limit holds for the cluster.
+    pub nodes: Arc<AtomicU32>,
 }
 
 /// A finished attempt, on its way to the store.
@@ -84,6 +93,7 @@ enum Event {
     Finished(Finished),
     Written(Option<(Write, Option<Settled>)>),
     Tick,
+    Renew,
 }
 
 /// The loop's state.
@@ -96,6 +106,7 @@ struct Run {
     released: Vec<DeliveryId>,
     write: Option<Write>,
     next_claim: Instant,
+    next_renewal: Instant,
     /// Retries and 410s recorded by a finished write: visible to the next pushed read.
     recorded_retries: Vec<(HookId, MessageId)>,
     recorded_gone: Vec<HookId>,
@@ -115,6 +126,7 @@ impl Dispatcher {
             released: Vec::new(),
             write: None,
             next_claim: Instant::now(),
+            next_renewal: Instant::now() + self.lease / 3,
             recorded_retries: Vec::new(),
             recorded_gone: Vec::new(),
         };
@@ -131,12 +143,14 @@ impl Dispatcher {
                 Some(finished) = done_rx.recv() => Event::Finished(finished),
                 result = written(&mut run.write) => Event::Written(result),
                 _ = tokio::time::sleep_until(run.next_claim), if idle => Event::Tick,
+                _ = tokio::time::sleep_until(run.next_renewal) => Event::Renew,
             };
             match event {
                 Event::Woken => run.unread = true,
                 Event::Finished(finished) => self.finish(&mut run, finished),
                 Event::Written(result) => self.written(&mut run, result),
                 Event::Tick => {}
+                Event::Renew => self.renew(&mut run).await,
             }
             while let Ok(finished) = done_rx.try_recv() {
                 self.finish(&mut run, finished);
@@ -195,6 +209,33 @@ impl Dispatcher {
         }
     }
 
+    /// Renews the leases of everything held. One this node no longer holds in the store (it
+    /// stalled past its lease and another node took the delivery over) is only logged: its
+    /// attempt, if any, is a copy the receiver can drop by its `webhook-id`.
+    async fn renew(&self, run: &mut Run) {
+        run.next_renewal = Instant::now() + self.lease / 3;
+        let held = run.lanes.held_ids();
+        if held.is_empty() {
+            return;
+        }
+        let until = now_millis().saturating_add(self.lease_millis());
+        match self.store.renew_leases(&held, until).await {
+            Ok(renewed) if renewed < held.len() as u64 => {
+                tracing::debug!(
+                    held = held.len(),
+                    renewed,
+                    "some held deliveries are settled or lost their lease"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(?error, "renewing webhook leases failed; retrying"),
+        }
+    }
+
+    fn lease_millis(&self) -> i64 {
+        i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
     fn hold(&self, run: &mut Run, delivery: DueDelivery) {
         let id = delivery.id;
         if run.lanes.add(delivery) == Added::Release {
@@ -215,9 +256,10 @@ impl Dispatcher {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
         let start = self.concurrency.start();
+        let nodes = self.nodes.load(Ordering::Relaxed).max(1);
         let ready = run
             .lanes
-            .take_sendable(|hook| limits.get(&hook).copied().unwrap_or(start));
+            .take_sendable(|hook| (limits.get(&hook).copied().unwrap_or(start) / nodes).max(1));
         for delivery in ready {
             let (this, done) = (Arc::clone(self), done.clone());
             tasks.spawn(async move {
@@ -328,8 +370,11 @@ impl Dispatcher {
 
     fn claim_request(&self, limit: u32) -> ClaimRequest {
         let now = now_millis();
-        let lease = i64::try_from((self.timeout * 2 + Duration::from_secs(5)).as_millis())
-            .unwrap_or(i64::MAX);
+        // At least two attempt timeouts, so a delivery claimed just before a missed renewal is
+        // still covered while it is on the wire.
+        let lease = self
+            .lease_millis()
+            .max(i64::try_from((self.timeout * 2).as_millis()).unwrap_or(i64::MAX));
         ClaimRequest {
             now,
             limit,

@@ -82,8 +82,17 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueMessage>>;
-    /// Messages of `connector` claimed and never settled: a process died while sending them.
+    /// Messages of `connector` this node claimed and never settled: a previous process of this
+    /// node died while sending them (SQLite: the one process).
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>>;
+    /// Messages of `connector` claimed by a node that stopped renewing its claims (it died),
+    /// now claimed by this one to settle. Always empty on SQLite, where `claimed` finds them.
+    async fn take_over_claims(&self, connector: &str) -> StoreResult<Vec<DueMessage>>;
+    /// Renews every claim this node holds, so no other node takes them over while it lives.
+    async fn renew_claims(&self) -> StoreResult<u64>;
+    /// Records that this node lives; returns how many nodes share the store (at least 1; always
+    /// 1 on SQLite).
+    async fn heartbeat(&self) -> StoreResult<u32>;
     /// What became of claimed messages, in one transaction (see [`SettledClaims`]).
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>>;
     /// Moves queued messages whose connector is not in `known` to `to` (after a config change).
@@ -147,8 +156,12 @@ pub trait Store: Send + Sync + 'static {
         released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled>;
-    /// Clears every delivery lease. Only for a process that is the store's only dispatcher.
+    /// Hands back every delivery lease this node holds (SQLite: every lease), at start and at a
+    /// graceful stop: what it had in flight is due again at once.
     async fn release_leases(&self) -> StoreResult<u64>;
+    /// Extends this node's leases of `deliveries` (held by its dispatcher) to `until`; returns
+    /// how many it still held.
+    async fn renew_leases(&self, deliveries: &[DeliveryId], until: i64) -> StoreResult<u64>;
     /// When the next pending delivery that no lease holds is due.
     async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>>;
     /// The highest delivery id so far: where [`Store::pushed_deliveries`] starts reading.

@@ -24,13 +24,7 @@ impl BacklogLimit {
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            self.check().await;
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.interval) => {}
-            }
-        }
+        super::every(self.interval, &shutdown, || self.check()).await;
     }
 
     async fn check(&self) {

@@ -1,9 +1,11 @@
 //! Background work: the intake (group commit of accepted messages), the submitter that hands due
-//! messages to an operator, the sandbox operator's report applier, the retention purge and the per-hook backlog limit.
+//! messages to an operator, the sandbox operator's report applier, the retention purge, the
+//! per-hook backlog limit and the renewal of this node's claims.
 //! Every loop stops when its `CancellationToken` fires, after finishing the batch at hand.
 
 pub mod backlog;
 pub mod intake;
+pub mod leases;
 pub mod reports;
 pub mod retention;
 pub mod submitter;
@@ -22,6 +24,21 @@ pub(crate) async fn pause(
         _ = shutdown.cancelled() => false,
         _ = wake.notified() => true,
         _ = tokio::time::sleep(duration) => true,
+    }
+}
+
+/// Runs `work` now and then every `interval`, until shutdown.
+pub(crate) async fn every<F, Fut>(interval: Duration, shutdown: &CancellationToken, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        work().await;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
     }
 }
 

@@ -18,15 +18,12 @@ pub struct Retention {
 
 impl Retention {
     pub async fn run(self, shutdown: CancellationToken) {
-        loop {
+        super::every(self.interval, &shutdown, || async {
             if let Err(error) = self.purge_all(&shutdown).await {
                 tracing::error!(?error, "retention purge failed; trying again later");
             }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(self.interval) => {}
-            }
-        }
+        })
+        .await;
     }
 
     /// Purges everything past the period, one batch per transaction. Returns how many messages.

@@ -8,7 +8,9 @@
 //! A store failure while recording is retried, never dropped: dropping would put messages the
 //! operator already has back in the queue. Messages still claimed when the process died are
 //! found at start: sent again when nothing can have left the process (the sandbox), otherwise
-//! UNKNOWN with error code `in-doubt` (docs/adr/0005).
+//! UNKNOWN with error code `in-doubt` (docs/adr/0005). With several nodes, the claims of a node
+//! that died are taken over the same way once they run out (`store.lease_timeout`); the live
+//! node keeps its own renewed ([`super::leases::NodeKeeper`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +43,8 @@ pub struct Submitter {
     pub reports: Arc<Notify>,
     /// Woken here when status changes wrote webhook deliveries.
     pub deliveries: Arc<Notify>,
+    /// How long a claim lasts unrenewed: claims of dead nodes are looked for every half of it.
+    pub lease: Duration,
 }
 
 /// What one step did.
@@ -56,7 +60,14 @@ impl Submitter {
         if let Err(error) = self.recover().await {
             tracing::error!(?error, connector = %self.connector, "recovering claimed messages failed");
         }
+        let mut next_take_over = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_take_over {
+                next_take_over = tokio::time::Instant::now() + self.lease / 2;
+                if let Err(error) = self.take_over().await {
+                    tracing::error!(?error, connector = %self.connector, "taking over the claims of a stopped node failed");
+                }
+            }
             let wait = match self.step().await {
                 Ok(Step::More) => continue,
                 Ok(Step::Idle) => self.tick,
@@ -75,8 +86,25 @@ impl Submitter {
     /// Settles messages a previous process claimed and never settled.
     async fn recover(&self) -> Result<(), StoreError> {
         let claimed = self.store.claimed(&self.connector).await?;
+        self.settle_orphans(claimed).await;
+        Ok(())
+    }
+
+    /// Settles messages another node claimed and stopped renewing: it died while sending them.
+    async fn take_over(&self) -> Result<(), StoreError> {
+        let orphans = self.store.take_over_claims(&self.connector).await?;
+        if !orphans.is_empty() {
+            tracing::warn!(connector = %self.connector, count = orphans.len(),
+                "took over the messages of a node that stopped while sending them");
+        }
+        self.settle_orphans(orphans).await;
+        Ok(())
+    }
+
+    /// Settles claimed messages whose sender died: sent again if nothing can have left it.
+    async fn settle_orphans(&self, claimed: Vec<DueMessage>) {
         if claimed.is_empty() {
-            return Ok(());
+            return;
         }
         let mut settled = SettledClaims::default();
         if self.operator.resend_after_crash() {
@@ -91,7 +119,6 @@ impl Submitter {
                 .collect();
         }
         self.settle(settled).await;
-        Ok(())
     }
 
     async fn step(&self) -> Result<Step, StoreError> {

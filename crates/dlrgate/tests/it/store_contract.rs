@@ -79,6 +79,7 @@ mod accounts;
 mod backlog;
 mod fixtures;
 mod housekeeping;
+mod nodes;
 mod operators;
 mod postgres;
 mod queries;

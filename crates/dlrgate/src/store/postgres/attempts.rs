@@ -40,7 +40,7 @@ const ATTEMPTS_INSERT: &str = "INSERT INTO webhook_attempts
      FROM {RECORDS} JOIN webhook_deliveries d ON d.id = v.delivery_id ORDER BY v.n";
 
 const DELIVERIES_UPDATE: &str = "UPDATE webhook_deliveries w SET state = v.state, attempts = w.attempts + 1,
-         lease_until = NULL, next_attempt_at = COALESCE(v.next_at, w.next_attempt_at), last_error = v.detail,
+         lease_until = NULL, lease_owner = NULL, next_attempt_at = COALESCE(v.next_at, w.next_attempt_at), last_error = v.detail,
          finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE v.at END
      FROM {RECORDS} WHERE w.id = v.delivery_id";
 
@@ -233,7 +233,7 @@ pub async fn deliveries(
 /// Puts deliveries back in the queue with a fresh schedule, due at `$1`.
 const REQUEUE: &str = "UPDATE webhook_deliveries
      SET state = 'pending', attempts = 0, next_attempt_at = $1, finished_at = NULL,
-         lease_until = NULL, pushed = false";
+         lease_until = NULL, lease_owner = NULL, pushed = false";
 
 /// Puts a finished delivery back in the queue with a fresh schedule.
 pub async fn resend(

@@ -22,11 +22,6 @@ use crate::domain::status::PartState;
 use crate::store::plan::{MessageRow, MessageState, plan};
 use crate::store::*;
 
-/// How long a delivery created leased stays with this process's dispatcher before a claim may
-/// take it (as in SQLite: it reaches the dispatcher in milliseconds; the lease only matters if
-/// it never does).
-pub(super) const PUSHED_LEASE_MS: i64 = 60_000;
-
 /// Applies `receipts` in order and returns the status changes of whole messages, in order.
 pub(super) async fn apply_many(
     conn: &mut PgConnection,
@@ -189,9 +184,11 @@ async fn write_messages(
 
 /// Writes the webhook deliveries of `changes` (the outbox, in the caller's transaction): one
 /// pending delivery per change and matching hook, in the order of the changes, so a message's
-/// statuses go out in order. A delivery to an enabled hook with nothing of its message waiting
-/// unleased before it is created leased and marked `pushed`, for this process's dispatcher to
-/// read once the transaction commits ([`super::outbox::pushed`]).
+/// statuses go out in order. A delivery to an enabled hook with nothing of its message pending
+/// before it, other than what this node holds, is created leased to this node (`dlrgate.node`,
+/// for `dlrgate.lease_ms`) and marked `pushed`, for its dispatcher to read once the transaction
+/// commits ([`super::outbox::pushed`]). One behind a delivery that is unleased, or leased to
+/// another node, is created unleased: a claim takes it once those before it are done.
 async fn enqueue_deliveries(conn: &mut PgConnection, changes: &[StatusChange]) -> StoreResult<()> {
     if changes.is_empty() {
         return Ok(());
@@ -199,16 +196,18 @@ async fn enqueue_deliveries(conn: &mut PgConnection, changes: &[StatusChange]) -
     let now = crate::workers::now_millis();
     sqlx::query(
         "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at,
-             created_at, state, next_attempt_at, lease_until, pushed)
+             created_at, state, next_attempt_at, lease_until, lease_owner, pushed)
          SELECT hook_id, account_id, message_id, status, status_at, $1, 'pending', $1,
-                CASE WHEN free THEN $2::bigint END, free
+                CASE WHEN free THEN $1 + current_setting('dlrgate.lease_ms')::bigint END,
+                CASE WHEN free THEN current_setting('dlrgate.node') END, free
          FROM (SELECT h.id AS hook_id, h.account_id, m.id AS message_id, v.status,
                       v.at AS status_at, v.n,
                       h.enabled AND NOT EXISTS (
                           SELECT 1 FROM webhook_deliveries e
                           WHERE e.hook_id = h.id AND e.message_id = m.id AND e.state = 'pending'
-                            AND (e.lease_until IS NULL OR e.lease_until <= $1)) AS free
-               FROM UNNEST($3::bigint[], $4::text[], $5::bigint[]) WITH ORDINALITY
+                            AND (e.lease_until IS NULL OR e.lease_until <= $1
+                                 OR e.lease_owner IS DISTINCT FROM current_setting('dlrgate.node'))) AS free
+               FROM UNNEST($2::bigint[], $3::text[], $4::bigint[]) WITH ORDINALITY
                     AS v(message_id, status, at, n)
                JOIN messages m ON m.id = v.message_id
                JOIN hooks h ON h.account_id = m.account_id
@@ -218,7 +217,6 @@ async fn enqueue_deliveries(conn: &mut PgConnection, changes: &[StatusChange]) -
          ORDER BY n, hook_id",
     )
     .bind(now)
-    .bind(now.saturating_add(PUSHED_LEASE_MS))
     .bind(changes.iter().map(|c| c.message_id).collect::<Vec<_>>())
     .bind(
         changes

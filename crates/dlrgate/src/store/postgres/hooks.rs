@@ -176,22 +176,35 @@ pub async fn settle_and_claim(
     })
 }
 
-/// Clears every lease (and every unread push), for a process that is the store's only
-/// dispatcher: what the previous process had in flight is due again at once.
+/// Hands back every lease this node holds (and its unread pushes), at start and at a graceful
+/// stop: what it had in flight is due again at once for any node. Other nodes' leases stay.
 pub async fn release_leases(pool: &PgPool) -> StoreResult<u64> {
-    let mut tx = pool.begin().await.map_err(map_err)?;
     let done = sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = NULL, pushed = false
-         WHERE lease_until IS NOT NULL AND state = 'pending'",
+        "UPDATE webhook_deliveries SET lease_until = NULL, lease_owner = NULL, pushed = false
+         WHERE lease_owner = current_setting('dlrgate.node') AND state = 'pending'",
     )
-    .execute(&mut *tx)
+    .execute(pool)
     .await
     .map_err(map_err)?;
-    sqlx::query("UPDATE webhook_deliveries SET pushed = false WHERE pushed")
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    tx.commit().await.map_err(map_err)?;
+    Ok(done.rows_affected())
+}
+
+/// Extends this node's leases of `ids` to `until` (the dispatcher holds them: queued or on the
+/// wire), so no other node takes them over while this one lives. Returns how many it still held.
+pub async fn renew_leases(pool: &PgPool, ids: &[DeliveryId], until: i64) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET lease_until = $1
+         WHERE id = ANY($2) AND state = 'pending'
+           AND lease_owner = current_setting('dlrgate.node')",
+    )
+    .bind(until)
+    .bind(ids)
+    .execute(pool)
+    .await
+    .map_err(map_err)?;
     Ok(done.rows_affected())
 }
 
@@ -290,7 +303,9 @@ async fn lease(
         return Ok(Vec::new());
     }
     sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = $1, pushed = false WHERE id = ANY($2)",
+        "UPDATE webhook_deliveries SET lease_until = $1, pushed = false,
+             lease_owner = current_setting('dlrgate.node')
+         WHERE id = ANY($2)",
     )
     .bind(claim.lease_until)
     .bind(&locked)

@@ -216,7 +216,7 @@ pub async fn cancel(
 }
 
 /// The columns `due_from_row` reads.
-const DUE_COLUMNS: &str =
+pub(super) const DUE_COLUMNS: &str =
     "id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at";
 
 fn due_from_row(row: &PgRow) -> StoreResult<DueMessage> {
@@ -255,8 +255,9 @@ pub async fn due(
     rows.iter().map(due_from_row).collect()
 }
 
-/// Claims up to `limit` due messages of `connector` (queued → sending) and returns them. Rows
-/// another transaction holds are skipped, so concurrent claims never take the same message.
+/// Claims up to `limit` due messages of `connector` (queued → sending) for this node, until
+/// its lease runs out unless renewed, and returns them. Rows another transaction holds are
+/// skipped, so concurrent claims never take the same message.
 pub async fn claim_due(
     pool: &PgPool,
     connector: &str,
@@ -264,7 +265,9 @@ pub async fn claim_due(
     limit: u32,
 ) -> StoreResult<Vec<DueMessage>> {
     let rows = sqlx::query(audited(format!(
-        "UPDATE messages SET state = 'sending' WHERE id IN (
+        "UPDATE messages SET state = 'sending', claim_owner = current_setting('dlrgate.node'),
+             claim_until = $4 + current_setting('dlrgate.lease_ms')::bigint
+         WHERE id IN (
              SELECT id FROM messages WHERE state = 'queued' AND connector = $1 AND send_at <= $2
              ORDER BY send_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING {DUE_COLUMNS}"
@@ -272,9 +275,14 @@ pub async fn claim_due(
     .bind(connector)
     .bind(now)
     .bind(i64::from(limit))
+    .bind(crate::workers::now_millis())
     .fetch_all(pool)
     .await
     .map_err(map_err)?;
+    sorted(&rows)
+}
+
+pub(super) fn sorted(rows: &[PgRow]) -> StoreResult<Vec<DueMessage>> {
     let mut due = rows
         .iter()
         .map(due_from_row)
@@ -283,11 +291,13 @@ pub async fn claim_due(
     Ok(due)
 }
 
-/// The messages of `connector` claimed and not settled (after a crash).
+/// The messages of `connector` this node claimed and has not settled.
 pub async fn claimed(pool: &PgPool, connector: &str) -> StoreResult<Vec<DueMessage>> {
     let rows = sqlx::query(audited(format!(
         "SELECT {DUE_COLUMNS} FROM messages
-         WHERE state = 'sending' AND connector = $1 ORDER BY send_at, id"
+         WHERE state = 'sending' AND connector = $1
+           AND claim_owner = current_setting('dlrgate.node')
+         ORDER BY send_at, id"
     )))
     .bind(connector)
     .fetch_all(pool)

@@ -11,6 +11,12 @@
 //! - A transaction PostgreSQL aborts as a deadlock or serialization failure is run again, a few
 //!   times, before the error reaches the caller ([`retrying`]): nothing of it was committed.
 //! - Lists are bound as arrays (`= ANY($1)`, `UNNEST`), not as one placeholder per value.
+//! - Several nodes may share the database. Each `PgStore` is one node with its own id: the
+//!   leases of webhook deliveries and the claims of messages name their owner and end after
+//!   `lease_timeout` unless the owner renews them; a node reads only the deliveries pushed to
+//!   it, hands back only its own leases, and takes over the claims of a node that stopped
+//!   renewing. Every connection carries the node id and the lease length as session settings
+//!   (`dlrgate.node`, `dlrgate.lease_ms`), so SQL anywhere can stamp what it leases.
 
 mod accounts;
 mod attempts;
@@ -18,6 +24,7 @@ mod backlog;
 mod engine;
 mod hooks;
 mod messages;
+mod nodes;
 mod operators;
 mod outbox;
 mod reports;
@@ -38,6 +45,9 @@ pub struct PgPoolSettings {
     pub max_connections: u32,
     /// How long a method waits for a free connection before the store is `Unavailable`.
     pub acquire_timeout: Duration,
+    /// How long a lease or claim of this node outlives its last renewal (`store.lease_timeout`):
+    /// when a node dies, others take over its work after this long.
+    pub lease_timeout: Duration,
 }
 
 impl Default for PgPoolSettings {
@@ -45,12 +55,15 @@ impl Default for PgPoolSettings {
         PgPoolSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
+            lease_timeout: Duration::from_secs(30),
         }
     }
 }
 
 pub struct PgStore {
     pool: PgPool,
+    /// This node's id, unique per process (128 random bits): what its leases and claims are stamped with.
+    node: String,
 }
 
 /// Maps sqlx errors into the store's vocabulary.
@@ -118,14 +131,25 @@ impl PgStore {
 
     /// Connects without touching the schema.
     pub async fn connect(url: &str, settings: PgPoolSettings) -> Result<PgStore, StoreError> {
+        let node = format!("{:032x}", rand::random::<u128>());
+        let lease_ms = i64::try_from(settings.lease_timeout.as_millis()).unwrap_or(i64::MAX);
         let options: PgConnectOptions = url.parse().map_err(map_err)?;
+        let options = options.options([
+            ("dlrgate.node", node.clone()),
+            ("dlrgate.lease_ms", lease_ms.max(1).to_string()),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(1))
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, node })
+    }
+
+    /// This node's id, as its leases and claims name it.
+    pub fn node_id(&self) -> &str {
+        &self.node
     }
 
     /// Applies the migrations not applied yet. sqlx holds an advisory lock meanwhile, so nodes

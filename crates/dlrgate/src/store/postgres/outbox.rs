@@ -13,7 +13,10 @@
 //!
 //! A marked row some other transaction holds is skipped and read next time. A later delivery of
 //! the same hook and message must then not go out before it: it is returned as stale (released,
-//! and claimed in order later), exactly as one waiting behind an unleased delivery.
+//! and claimed in order later), exactly as one waiting behind an unleased delivery, or behind
+//! one another node holds.
+//!
+//! Several nodes: a node reads only what was pushed to it (`lease_owner` is its `dlrgate.node`).
 
 use sqlx::{PgConnection, PgPool, Row};
 
@@ -37,18 +40,21 @@ pub async fn last_id(pool: &PgPool) -> StoreResult<DeliveryId> {
 pub async fn pushed(pool: &PgPool, after: DeliveryId, now: i64, limit: u32) -> StoreResult<Pushed> {
     let sql = format!(
         "WITH picked AS (
-             SELECT id FROM webhook_deliveries WHERE pushed ORDER BY id LIMIT $2
-             FOR UPDATE SKIP LOCKED),
+             SELECT id FROM webhook_deliveries
+             WHERE pushed AND lease_owner = current_setting('dlrgate.node')
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
          marked AS (
              UPDATE webhook_deliveries w SET pushed = false FROM picked WHERE w.id = picked.id
              RETURNING w.id)
          SELECT CASE
-                WHEN d.state <> 'pending' OR d.lease_until IS NULL OR d.lease_until <= $1 THEN 0
+                WHEN d.state <> 'pending' OR d.lease_until IS NULL OR d.lease_until <= $1
+                     OR d.lease_owner IS DISTINCT FROM current_setting('dlrgate.node') THEN 0
                 WHEN h.enabled AND NOT EXISTS (
                     SELECT 1 FROM webhook_deliveries e
                     WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
                       AND e.state = 'pending' AND e.id < d.id
                       AND (e.lease_until IS NULL OR e.lease_until <= $1
+                           OR e.lease_owner IS DISTINCT FROM current_setting('dlrgate.node')
                            OR (e.pushed AND e.id NOT IN (SELECT id FROM picked)))) THEN 1
                 ELSE 2 END AS held,
                 {DUE_COLUMNS} {DUE_FROM}
@@ -78,14 +84,17 @@ pub async fn pushed(pool: &PgPool, after: DeliveryId, now: i64, limit: u32) -> S
     Ok(pushed)
 }
 
-/// Hands leased deliveries back, unsent: a later claim takes them, in order. The caller has
-/// locked them (`hooks::settle_and_claim`).
+/// Hands leased deliveries back, unsent: a later claim takes them, in order. Only this node's
+/// leases: one another node took over after this node's ran out stays with that node. The
+/// caller has locked them (`hooks::settle_and_claim`).
 pub async fn release(tx: &mut PgConnection, ids: &[DeliveryId]) -> StoreResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = NULL WHERE state = 'pending' AND id = ANY($1)",
+        "UPDATE webhook_deliveries SET lease_until = NULL, lease_owner = NULL
+         WHERE state = 'pending' AND id = ANY($1)
+           AND lease_owner = current_setting('dlrgate.node')",
     )
     .bind(ids)
     .execute(&mut *tx)

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::retrying;
 use super::{
-    PgStore, accounts, attempts, backlog, hooks, map_err, messages, operators, outbox, reports,
+    PgStore, accounts, attempts, backlog, hooks, map_err, messages, nodes, operators, outbox,
+    reports,
 };
 use crate::store::*;
 
@@ -78,6 +79,15 @@ impl Store for PgStore {
     }
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.pool, connector).await
+    }
+    async fn take_over_claims(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
+        retrying(|| nodes::take_over_claims(&self.pool, connector)).await
+    }
+    async fn renew_claims(&self) -> StoreResult<u64> {
+        retrying(|| nodes::renew_claims(&self.pool)).await
+    }
+    async fn heartbeat(&self) -> StoreResult<u32> {
+        retrying(|| nodes::heartbeat(&self.pool)).await
     }
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
         retrying(|| operators::settle_claims(&self.pool, settled)).await
@@ -156,6 +166,9 @@ impl Store for PgStore {
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         retrying(|| hooks::release_leases(&self.pool)).await
+    }
+    async fn renew_leases(&self, deliveries: &[DeliveryId], until: i64) -> StoreResult<u64> {
+        retrying(|| hooks::renew_leases(&self.pool, deliveries, until)).await
     }
     async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>> {
         hooks::next_due(&self.pool, now).await

@@ -156,6 +156,29 @@ pub async fn release_leases(writer: &SqlitePool) -> StoreResult<u64> {
     Ok(done.rows_affected())
 }
 
+/// Extends the leases of `ids` (held by the dispatcher) to `until`; returns how many are still
+/// pending and leased. One process: whatever is leased is its own.
+pub async fn renew_leases(writer: &SqlitePool, ids: &[DeliveryId], until: i64) -> StoreResult<u64> {
+    let mut renewed = 0;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE webhook_deliveries SET lease_until = ?
+             WHERE id IN ({}) AND state = 'pending' AND lease_until IS NOT NULL",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(audited(sql)).bind(until);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        renewed += query
+            .execute(writer)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+    }
+    Ok(renewed)
+}
+
 /// Leases up to `limit` due deliveries: for each hook and message only the oldest pending one (so
 /// statuses go out in order), at most `per_hook` in flight per hook, hooks interleaved so one busy
 /// hook cannot take the whole batch. Each hook's due deliveries are walked in due order through

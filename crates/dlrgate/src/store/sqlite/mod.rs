@@ -175,6 +175,17 @@ impl Store for SqliteStore {
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.reader, connector).await
     }
+    async fn take_over_claims(&self, _connector: &str) -> StoreResult<Vec<DueMessage>> {
+        // One process: a claim it holds is its own; those of a dead process are `claimed`.
+        Ok(Vec::new())
+    }
+    async fn renew_claims(&self) -> StoreResult<u64> {
+        // Claims never run out on SQLite: no other process could take them over.
+        Ok(0)
+    }
+    async fn heartbeat(&self) -> StoreResult<u32> {
+        Ok(1)
+    }
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
         operators::settle_claims(&self.writer, settled).await
     }
@@ -252,6 +263,9 @@ impl Store for SqliteStore {
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         hooks::release_leases(&self.writer).await
+    }
+    async fn renew_leases(&self, deliveries: &[DeliveryId], until: i64) -> StoreResult<u64> {
+        hooks::renew_leases(&self.writer, deliveries, until).await
     }
     async fn next_delivery_due(&self, now: i64) -> StoreResult<Option<i64>> {
         hooks::next_due(&self.reader, now).await

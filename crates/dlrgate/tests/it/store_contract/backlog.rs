@@ -9,7 +9,7 @@ use dlrgate::store::{
 
 use super::fixtures::{T0, apply, hand_over, receipt, sms, submit, tenant};
 
-async fn hook(store: &dyn Store, account: AccountId) -> Hook {
+pub(super) async fn hook(store: &dyn Store, account: AccountId) -> Hook {
     store
         .create_hook(NewHook {
             account_id: account,
@@ -28,7 +28,7 @@ async fn listed(store: &dyn Store, account: AccountId) -> Hook {
     store.hooks(account).await.unwrap().remove(0)
 }
 
-fn delivered(delivery_id: i64, hook_id: i64) -> AttemptRecord {
+pub(super) fn delivered(delivery_id: i64, hook_id: i64) -> AttemptRecord {
     AttemptRecord {
         delivery_id,
         hook_id,

@@ -43,8 +43,8 @@ fn now_millis() -> i64 {
 
 #[tokio::test]
 async fn a_pushed_delivery_committed_after_a_later_one_is_still_read() {
-    // Arrange: a hook and two processed messages; another connection (another node, say) holds
-    // an open transaction that has inserted a pushed delivery with the lower id.
+    // Arrange: a hook and two processed messages; another connection of the same node holds an
+    // open transaction that has inserted a delivery pushed to this node with the lower id.
     let backend = open().await;
     let store = backend.store();
     let tenant = tenant(store).await;
@@ -68,12 +68,13 @@ async fn a_pushed_delivery_committed_after_a_later_one_is_still_read() {
     let now = now_millis();
     let slow_id: i64 = sqlx::query_scalar(
         "INSERT INTO webhook_deliveries (hook_id, account_id, message_id, status, status_at,
-             created_at, state, next_attempt_at, lease_until, pushed)
-         SELECT id, account_id, $1, 'DELIVERED', $2, $2, 'pending', $2, $2 + 60000, true
+             created_at, state, next_attempt_at, lease_until, lease_owner, pushed)
+         SELECT id, account_id, $1, 'DELIVERED', $2, $2, 'pending', $2, $2 + 60000, $3, true
          FROM hooks RETURNING id",
     )
     .bind(first)
     .bind(now)
+    .bind(backend.store.node_id())
     .fetch_one(&mut *slow)
     .await
     .unwrap();
