@@ -122,14 +122,22 @@ pub async fn apply_receipts(pool: &PgPool, receipts: &[Receipt]) -> StoreResult<
 }
 
 /// Takes (deletes) up to `limit` scheduled reports due at `now` and applies them in due order.
-/// Reports another transaction holds are skipped: two appliers never apply one report twice.
+/// Reports another transaction holds are skipped: two appliers never apply one report twice. A
+/// report with an earlier one of its message still scheduled and not taken here (another node's
+/// applier holds it, or the limit cut it off) waits, so a message's reports apply in order
+/// whichever nodes apply them.
 pub async fn apply_due(pool: &PgPool, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
     let mut tx = pool.begin().await.map_err(map_err)?;
     let rows = sqlx::query(
         "WITH due AS (
-             SELECT id FROM scheduled_reports WHERE due_at <= $1 ORDER BY due_at, id LIMIT $2
-             FOR UPDATE SKIP LOCKED)
-         DELETE FROM scheduled_reports s USING due WHERE s.id = due.id
+             SELECT id, message_id, due_at FROM scheduled_reports WHERE due_at <= $1
+             ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+         ready AS (
+             SELECT d.id FROM due d WHERE NOT EXISTS (
+                 SELECT 1 FROM scheduled_reports e
+                 WHERE e.message_id = d.message_id AND (e.due_at, e.id) < (d.due_at, d.id)
+                   AND NOT EXISTS (SELECT 1 FROM due x WHERE x.id = e.id)))
+         DELETE FROM scheduled_reports s USING ready WHERE s.id = ready.id
          RETURNING s.id, s.message_id, s.part, s.status, s.due_at, s.source, s.error_code, s.raw",
     )
     .bind(now)

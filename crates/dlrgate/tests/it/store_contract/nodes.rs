@@ -237,3 +237,42 @@ async fn the_heartbeat_counts_the_nodes_seen_within_a_lease() {
 
     assert_eq!((alone, together, after_a_went_quiet), (1, 2, 1));
 }
+
+#[tokio::test]
+async fn a_report_waits_while_an_earlier_one_of_its_message_is_held_elsewhere() {
+    // Arrange: TRANSMITTED then DELIVERED scheduled for one message; another node's applier
+    // holds TRANSMITTED (an open transaction locked it).
+    use dlrgate::domain::status::DeliveryStatus::Transmitted;
+    use sqlx::{Connection, PgConnection};
+    let nodes = two_nodes(LEASE).await;
+    let tenant = tenant(&nodes.a).await;
+    let id = submit_one(&nodes.a, tenant.id(), sms("491701234561")).await;
+    let scheduled = vec![
+        receipt(id, 1, Transmitted, T0 + 1),
+        receipt(id, 1, Delivered, T0 + 2),
+    ];
+    hand_over(
+        &nodes.a,
+        id,
+        T0,
+        vec![receipt(id, 1, Accepted, T0)],
+        scheduled,
+    )
+    .await;
+    let mut other = PgConnection::connect(&nodes._db.url).await.unwrap();
+    let mut holding = other.begin().await.unwrap();
+    sqlx::query("SELECT id FROM scheduled_reports WHERE status = 'TRANSMITTED' FOR UPDATE")
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+
+    // Act
+    let while_held = nodes.b.apply_due_reports(T0 + 10, 100).await.unwrap();
+    holding.rollback().await.unwrap();
+    let after = nodes.b.apply_due_reports(T0 + 10, 100).await.unwrap();
+
+    // Assert: nothing applied past the held report; then both, in order.
+    assert!(while_held.is_empty(), "{while_held:?}");
+    let statuses: Vec<_> = after.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![Transmitted, Delivered]);
+}
