@@ -38,11 +38,12 @@ pub fn now_ms() -> i64 {
     to_millis(OffsetDateTime::now_utc())
 }
 
-/// Sends the whole load. With a rate, a message's send time is its scheduled time, so a request
-/// that had to wait for a free client counts that wait (no coordinated omission).
+/// Sends the whole load, client `i` to `bases[i % bases.len()]` (several nodes share it). With a
+/// rate, a message's send time is its scheduled time, so a request that had to wait for a free
+/// client counts that wait (no coordinated omission).
 pub async fn send_all(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     key: &str,
     load: &Load,
 ) -> anyhow::Result<Sends> {
@@ -53,8 +54,9 @@ pub async fn send_all(
     let next = Arc::new(AtomicUsize::new(0));
     let (start, start_ms) = (Instant::now(), now_ms());
     let mut tasks = Vec::new();
-    for _ in 0..load.concurrency {
+    for i in 0..load.concurrency {
         let (client, next) = (client.clone(), next.clone());
+        let base = &bases[i % bases.len()];
         let (url, key) = (format!("{base}/api/sms"), key.to_owned());
         let per_request = load.per_request;
         tasks.push(tokio::spawn(async move {

@@ -12,6 +12,7 @@
 //! `smsc-sim` is sped up so its simulated network delay is negligible and the figures measure
 //! dlrgate itself. The server's peak RSS and store size are its own (a separate process).
 
+mod cluster;
 mod load;
 mod observe;
 mod report;
@@ -24,8 +25,8 @@ use clap::Args;
 use serde_json::Value;
 
 use crate::config::Settings;
+use cluster::Cluster;
 use load::{Load, now_ms};
-use server::Server;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -60,6 +61,14 @@ pub struct BenchArgs {
     /// Seconds of `/api/status` queries (100 ids each) after the run; 0 skips them.
     #[arg(long, default_value_t = 3.0)]
     status_seconds: f64,
+    /// Keep the state in a fresh PostgreSQL database, created on the server this URL names (e.g.
+    /// postgres://postgres@127.0.0.1:5432/test) and dropped after the run; default: SQLite.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// dlrgate nodes sharing the PostgreSQL database (with `--database-url`); the clients are
+    /// spread over them.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
     /// Longest wait, after the last send, for final statuses and webhooks.
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     timeout: Duration,
@@ -83,9 +92,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         true => Some(route_through_simulator(&mut settings, &args).await?),
         false => None,
     };
-    let server = Server::start(&settings).await?;
-    let outcome = measure(&args, &server).await;
-    server.stop().await;
+    let cluster = Cluster::start(&settings, args.nodes, args.database_url.as_deref()).await?;
+    let outcome = measure(&args, &cluster).await;
+    cluster.stop().await;
     if let Some(simulator) = simulator {
         simulator.shutdown().await;
     }
@@ -97,12 +106,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the load against `server` and collects the figures.
-async fn measure(args: &BenchArgs, server: &Server) -> anyhow::Result<Value> {
+/// Runs the load against the `cluster` and collects the figures.
+async fn measure(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Value> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    let (base, key) = (server.base.as_str(), server.key.as_str());
+    let first = &cluster.nodes[0];
+    let (base, key) = (first.base.as_str(), first.key.as_str());
     let (hook_url, mut hooks) = observe::start_receiver().await?;
     subscribe(&client, base, key, &hook_url).await?;
     let load = Load {
@@ -112,7 +122,7 @@ async fn measure(args: &BenchArgs, server: &Server) -> anyhow::Result<Value> {
         rate: args.rate,
     };
     let (started, start_ms) = (Instant::now(), now_ms());
-    let sends = load::send_all(&client, base, key, &load).await?;
+    let sends = load::send_all(&client, &cluster.bases(), key, &load).await?;
     let send_seconds = started.elapsed().as_secs_f64();
     let deadline = tokio::time::Instant::now() + args.timeout;
     let finals = observe::wait_for_finals(&client, base, key, &sends.sent, deadline).await?;
@@ -139,8 +149,8 @@ async fn measure(args: &BenchArgs, server: &Server) -> anyhow::Result<Value> {
         finals,
         webhooks,
         status_queries,
-        peak_rss_mib: server.peak_rss_mib()?,
-        store_bytes: server.store_bytes(),
+        peak_rss_mib: cluster.peak_rss_mib()?,
+        store_bytes: cluster.store_bytes().await?,
     };
     Ok(report::summary(args, &mut figures))
 }

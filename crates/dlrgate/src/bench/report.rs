@@ -51,6 +51,8 @@ pub fn summary(args: &BenchArgs, figures: &mut Figures) -> Value {
     });
     json!({
         "route": if args.smpp { "smpp" } else { "sandbox" },
+        "store": if args.database_url.is_some() { "postgres" } else { "sqlite" },
+        "nodes": args.nodes,
         "messages": count,
         "concurrency": args.concurrency,
         "per_request": args.per_request,
