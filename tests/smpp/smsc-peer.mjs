@@ -55,6 +55,12 @@ const DEFAULT_CONFIG = Object.freeze({
   submit_id_format: 'hex',    // 'hex' | 'decimal' | 'uuid' for submit_sm_resp message_id
   auto_receipt: null,         // null, or {stat, message_state, err, delay_ms, tlvs, text, id_format}
   receipt_before_response: false,
+  receipt_session: null,      // where automatic receipts go: null = the first bound RX/TRX session,
+                              // 'other' = a bound RX/TRX session other than the submit's own (another
+                              // ESME node of the same system_id); queued until one is bound
+  response_delay_ms: 0,       // delay each submit_sm_resp by this long (after its early receipts)
+  response_after_receipts: false, // with receipt_before_response: send the submit_sm_resp only once
+                              // every receipt sent before it was answered (deliver_sm_resp)
   duplicates: 0,              // extra copies of each automatic final receipt
   intermediate: false,        // ENROUTE esm_class 0x20 notification first, when registered_delivery & 0x10
   throttle_next: 0,           // answer the next N submit_sm with 0x58 ESME_RTHROTTLED
@@ -230,6 +236,7 @@ function describeSubmit(command, pdu, sessionId) {
     message_id: null,
     command_status: null,
     answered: true,
+    response_sent_at: null,
     ...fields,
     short_message_hex: shortMessage.toString('hex'),
     message_payload_hex: payload ? payload.toString('hex') : null,
@@ -296,6 +303,8 @@ function makeReceipt(spec) {
     network_error_code: spec.network_error_code ?? null,
     via: spec.via === 'data_sm' ? 'data_sm' : 'deliver_sm',
     session: spec.session ?? null,
+    // 'other' routing: the session the receipt must not go on (the submit's own).
+    avoid_session: spec.avoid_session ?? null,
     source_addr: spec.source_addr ?? '',
     destination_addr: spec.destination_addr ?? '',
     short_message: spec.text !== false || spec.text_override !== undefined ? text : '',
@@ -339,7 +348,7 @@ function sendReceipt(receipt) {
     const entry = sessions.get(receipt.session);
     if (entry && entry.info.bound && !entry.info.closed && entry.info.mode !== 'tx') target = entry;
   } else {
-    target = receiverSessions()[0];
+    target = receiverSessions().find((s) => s.id !== receipt.avoid_session);
   }
   if (!target) {
     queued.push(receipt);
@@ -353,6 +362,7 @@ function sendReceipt(receipt) {
   const ok = target.session.send(pdu, (resp) => {
     record.command_status = resp.command_status;
     record.answered_at = now();
+    receipt._onAnswered?.(resp);
     if (resp.command_status !== 0 && config.redeliver_unacked) {
       record.requeued = true;
       setTimeout(() => sendReceipt(redelivery(receipt)), 50);
@@ -419,6 +429,7 @@ function autoReceipts(message, record, submitDate) {
   const id = receiptId(message, ar.id_format);
   const base = {
     id, err: ar.err, tlvs: ar.tlvs, text: ar.text, submit_date: submitDate,
+    avoid_session: config.receipt_session === 'other' ? record.session : null,
     original_text: record.text,
     // The receipt goes from the handset back to the sender.
     source_addr: record.destination_addr, destination_addr: record.source_addr,
@@ -504,17 +515,36 @@ function handleSubmit(entry, pdu) {
   record.message_id = message.id;
   record.command_status = 0;
   const receipts = autoReceipts(message, record, new Date());
-  const respond = () => entry.session.send(pdu.response({ message_id: message.id }));
+  // The response goes out after response_delay_ms; `then` runs once it is sent.
+  const respond = (then) => {
+    const send = () => {
+      record.response_sent_at = now();
+      entry.session.send(pdu.response({ message_id: message.id }));
+      then?.();
+    };
+    const delay = Math.max(0, Number(config.response_delay_ms) || 0);
+    if (delay > 0) setTimeout(send, delay); else send();
+  };
   if (config.receipt_before_response) {
-    for (const receipt of receipts) dispatchAuto(receipt);
-    respond();
-  } else {
-    respond();
-    const delay = Math.max(0, Number(config.auto_receipt?.delay_ms) || 0);
-    if (receipts.length) {
-      const send = () => { for (const receipt of receipts) dispatchAuto(receipt); };
-      if (delay > 0) setTimeout(send, delay); else setImmediate(send);
+    const waitForAnswers = config.response_after_receipts && receipts.length > 0;
+    if (waitForAnswers) {
+      // The response waits until every early receipt has its deliver_sm_resp.
+      let unanswered = receipts.length;
+      const answered = () => { unanswered -= 1; if (unanswered === 0) respond(); };
+      for (const receipt of receipts) {
+        Object.defineProperty(receipt, '_onAnswered', { value: answered, enumerable: false });
+      }
     }
+    for (const receipt of receipts) dispatchAuto(receipt);
+    if (!waitForAnswers) respond();
+  } else {
+    respond(() => {
+      const delay = Math.max(0, Number(config.auto_receipt?.delay_ms) || 0);
+      if (receipts.length) {
+        const send = () => { for (const receipt of receipts) dispatchAuto(receipt); };
+        if (delay > 0) setTimeout(send, delay); else setImmediate(send);
+      }
+    });
   }
   finish();
 }

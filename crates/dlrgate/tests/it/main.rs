@@ -22,6 +22,7 @@ mod sdk;
 mod secrets;
 mod smpp_claims;
 mod smpp_crash;
+mod smpp_cross_node;
 mod smpp_faults;
 mod smpp_peer_link;
 mod smpp_peer_receipts;

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod binary;
+pub mod cluster;
 pub mod crash_checks;
 pub mod crash_load;
 pub mod hooks;

@@ -38,6 +38,8 @@ pub struct Submit {
     /// The peer's id of the session it came on (see [`BindInfo::session`]).
     pub session: u64,
     pub received_at: String,
+    /// When the peer sent its submit_sm_resp (ISO 8601, ms); `None` before it was sent.
+    pub response_sent_at: Option<String>,
 }
 
 impl Submit {
@@ -123,6 +125,8 @@ pub struct Delivered {
     pub short_message: String,
     /// The deliver_sm_resp / data_sm_resp status; `None` while unanswered.
     pub command_status: Option<u32>,
+    /// When the answer arrived (ISO 8601, ms); `None` while unanswered.
+    pub answered_at: Option<String>,
     /// 1 for the first sending, then 2, 3… for re-sendings (`redeliver_unacked`).
     pub attempt: u32,
     /// True once a re-sending of this receipt was scheduled.
