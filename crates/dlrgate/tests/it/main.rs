@@ -15,6 +15,7 @@ mod isolation;
 mod journal;
 mod kannel_route;
 mod limits;
+mod multinode;
 mod postgres_app;
 mod retention;
 mod sdk;
