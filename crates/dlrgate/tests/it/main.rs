@@ -15,6 +15,7 @@ mod isolation;
 mod journal;
 mod kannel_route;
 mod limits;
+mod multinode;
 mod nodes_hook_limit;
 mod postgres_app;
 mod retention;

@@ -10,6 +10,7 @@ pub mod crash_load;
 pub mod hooks;
 pub mod hooks_api;
 pub mod hostile;
+pub mod multinode;
 pub mod postgres;
 pub mod raw_esme;
 pub mod receiver;
