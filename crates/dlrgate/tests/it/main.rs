@@ -16,6 +16,7 @@ mod journal;
 mod kannel_route;
 mod limits;
 mod nodes_hook_limit;
+mod openapi;
 mod postgres_app;
 mod retention;
 mod sdk;
