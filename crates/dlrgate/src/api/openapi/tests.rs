@@ -112,6 +112,34 @@ fn the_checked_table_is_the_one_the_router_serves() {
 }
 
 #[test]
+fn the_router_adds_no_route_outside_the_table() {
+    // Where the served router is assembled: `api::router` (fallback and layers on top of
+    // `routes::build(routes::table())`), `api::serve` and `Application`. A route added there
+    // would bypass the table, so none of axum's route-adding calls may appear in them.
+    let sources = [
+        ("api/mod.rs", include_str!("../mod.rs")),
+        ("api/serve.rs", include_str!("../serve.rs")),
+        ("app.rs", include_str!("../../app.rs")),
+    ];
+    let calls = [
+        ".route(",
+        ".route_service(",
+        ".nest(",
+        ".nest_service(",
+        ".merge(",
+    ];
+    for (file, source) in sources {
+        for call in calls {
+            assert!(
+                !source.contains(call),
+                "{file} calls {call}: add routes in api/routes.rs"
+            );
+        }
+    }
+    assert!(sources[0].1.contains("routes::build(routes::table())"));
+}
+
+#[test]
 fn operation_ids_are_unique() {
     let document = document();
     let mut ids = BTreeSet::new();
