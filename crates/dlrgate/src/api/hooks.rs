@@ -18,7 +18,7 @@ use crate::domain::timefmt::{seven_millis, seven_seconds};
 use crate::store::{Account, Hook, NewHook};
 use crate::workers::now_millis;
 
-const HOOK_PARAMS: &[&str] = &[
+pub(super) const HOOK_PARAMS: &[&str] = &[
     "action",
     "id",
     "target_url",

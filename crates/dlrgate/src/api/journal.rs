@@ -18,7 +18,7 @@ use crate::domain::status::DeliveryStatus;
 use crate::domain::timefmt::{seven_millis, to_millis};
 use crate::store::{JournalFilter, MessageView};
 
-const JOURNAL_PARAMS: &[&str] = &[
+pub(super) const JOURNAL_PARAMS: &[&str] = &[
     "id",
     "date_from",
     "date_to",
@@ -30,8 +30,8 @@ const JOURNAL_PARAMS: &[&str] = &[
 ];
 
 /// One outbound logbook row (seven-api.md §5).
-#[derive(Serialize)]
-struct OutboundRow {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct OutboundRow {
     id: String,
     to: String,
     from: String,

@@ -1,6 +1,7 @@
 //! The HTTP API: seven.io-compatible endpoints under `/api` and dlrgate's own operational ones.
 //! Handlers parse and validate, call `Store` methods (or the intake) and shape the answer; they
-//! never run SQL. Wire types live here and are converted from store and domain types.
+//! never run SQL. Wire types live here and are converted from store and domain types. Every
+//! route is in `routes::table()`; `openapi` describes them all (GET /openapi.json).
 
 mod auth;
 mod error;
@@ -9,7 +10,9 @@ mod hooks;
 mod ingest;
 mod journal;
 mod limits;
+mod openapi;
 pub mod params;
+mod routes;
 mod serve;
 mod sms;
 pub mod sms_request;
@@ -22,7 +25,6 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -58,39 +60,7 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     let timeout = state.settings.server.request_timeout;
-    Router::new()
-        .route(
-            "/api/sms",
-            post(sms::send).get(sms::send).delete(sms::cancel),
-        )
-        .route("/api/status", get(status::status).post(status::status))
-        .route("/api/journal", get(journal::legacy).post(journal::legacy))
-        .route(
-            "/api/journal/{kind}",
-            get(journal::journal).post(journal::journal),
-        )
-        .route("/api/balance", get(journal::balance).post(journal::balance))
-        .route("/api/messages/{id}/events", get(journal::events))
-        .route(
-            "/api/hooks",
-            get(hooks::hooks).post(hooks::hooks).delete(hooks::hooks),
-        )
-        .route("/api/hooks/{id}/attempts", get(hooks::attempts))
-        .route("/api/hooks/{id}/deliveries", get(hooks::deliveries))
-        .route(
-            "/api/hooks/{id}/deliveries/{delivery}/resend",
-            post(hooks::resend),
-        )
-        .route("/api/hooks/{id}/enable", post(hooks::enable))
-        .route("/api/hooks/{id}/disable", post(hooks::disable))
-        .route("/api/hooks/{id}/recover", post(hooks::recover))
-        .route(
-            "/ingest/{connector}",
-            get(ingest::ingest).post(ingest::ingest),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    routes::build(routes::table())
         .fallback(health::not_found)
         .layer(middleware::from_fn(record_request))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -15,7 +15,7 @@ use super::error::{ApiError, SevenCode};
 use crate::domain::params::{is_absent, parse_bool};
 
 /// Parameters every endpoint accepts: credentials and client identification.
-const ALWAYS_ALLOWED: [&str; 4] = ["p", "u", "sentwith", "json"];
+pub const ALWAYS_ALLOWED: [&str; 4] = ["p", "u", "sentwith", "json"];
 
 #[derive(Debug)]
 pub struct SevenRequest {

@@ -17,8 +17,8 @@ use crate::store::{Account, MessageId, NewMessage, SubmitBatch, SubmitOutcome};
 use crate::workers::intake::IntakeError;
 
 /// One entry of `messages[]` in the send response (seven-api.md §3).
-#[derive(Serialize)]
-struct SentMessage {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct SentMessage {
     id: Option<String>,
     sender: String,
     recipient: String,

@@ -22,8 +22,8 @@ use crate::workers::now_millis;
 /// Most ids one request may ask for.
 const MAX_IDS: usize = 1000;
 
-#[derive(Serialize)]
-struct StatusEntry {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct StatusEntry {
     id: String,
     status: Option<&'static str>,
     status_time: Option<String>,

@@ -17,6 +17,7 @@ mod kannel_route;
 mod limits;
 mod multinode;
 mod nodes_hook_limit;
+mod openapi;
 mod postgres_app;
 mod retention;
 mod sdk;
