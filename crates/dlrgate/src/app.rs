@@ -22,7 +22,7 @@ use crate::domain::credentials::{hash_api_key, new_api_key, new_signing_secret};
 use crate::domain::timefmt::to_millis;
 use crate::domain::webhook::{ConcurrencyPolicy, RetryPolicy};
 use crate::operators::{self, Operator};
-use crate::store::{Billing, NewAccount, PgPoolSettings, PgStore, SqliteStore, Store};
+use crate::store::{Billing, NewAccount, PgPoolSettings, PgStore, SqliteStore, Store, StoreError};
 use crate::workers::backlog::BacklogLimit;
 use crate::workers::intake::Intake;
 use crate::workers::leases::NodeKeeper;
@@ -76,11 +76,7 @@ impl Application {
                 "webhook deliveries in flight at the last stop are due again"
             );
         }
-        let bootstrap = if store.count_accounts().await? == 0 {
-            Some(create_account(store.as_ref(), "default", Billing::default()).await?)
-        } else {
-            None
-        };
+        let bootstrap = bootstrap_default(store.as_ref()).await?;
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
@@ -129,7 +125,7 @@ impl Application {
             let keeper = NodeKeeper {
                 store: store.clone(),
                 lease: self.settings.store.lease_timeout,
-                nodes,
+                nodes: nodes.clone(),
             };
             workers.spawn(keeper.run(workers_stop.clone()));
         }
@@ -140,6 +136,7 @@ impl Application {
                 deliveries: deliveries.clone(),
                 stop: workers_stop.clone(),
                 tracker: workers.clone(),
+                nodes,
             },
         )?;
         spawn_workers(
@@ -335,6 +332,23 @@ fn pool_settings(settings: &Settings) -> PgPoolSettings {
 }
 
 /// Creates an account with a fresh API key and signing secret.
+/// Creates the default account when the store has none. Another node starting at the same
+/// moment on the same empty database may create it first (names are unique): then this one
+/// creates none and shows no credentials.
+pub async fn bootstrap_default(store: &dyn Store) -> anyhow::Result<Option<Credentials>> {
+    if store.count_accounts().await? > 0 {
+        return Ok(None);
+    }
+    match create_account(store, "default", Billing::default()).await {
+        Ok(credentials) => Ok(Some(credentials)),
+        Err(error) if matches!(error.downcast_ref(), Some(StoreError::Conflict(_))) => {
+            tracing::info!("another node created the default account first");
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 pub async fn create_account(
     store: &dyn Store,
     name: &str,

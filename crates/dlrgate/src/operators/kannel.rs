@@ -20,6 +20,8 @@
 //!
 //! This module only sends; it reads no reports and runs no SQL.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -90,10 +92,15 @@ impl Operator for KannelOperator {
 }
 
 impl KannelOperator {
-    /// A route to the Kannel of `settings`; `http` is usually [`http_client`]'s.
-    pub fn new(settings: KannelSettings, http: reqwest::Client) -> KannelOperator {
+    /// A route to the Kannel of `settings`; `http` is usually [`http_client`]'s. Its `rate` is
+    /// shared among `nodes`.
+    pub fn new(
+        settings: KannelSettings,
+        http: reqwest::Client,
+        nodes: &Arc<AtomicU32>,
+    ) -> KannelOperator {
         KannelOperator {
-            limiter: RateLimiter::per_second(settings.rate_limit),
+            limiter: RateLimiter::per_second(settings.rate_limit, nodes.clone()),
             settings,
             http,
             stop: CancellationToken::new(),

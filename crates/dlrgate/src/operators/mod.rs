@@ -13,6 +13,7 @@ pub mod settings;
 pub mod smpp;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -68,6 +69,8 @@ pub struct Context {
     pub deliveries: Arc<Notify>,
     pub stop: CancellationToken,
     pub tracker: TaskTracker,
+    /// How many nodes share the store: a connector's `rate` is divided among them.
+    pub nodes: Arc<AtomicU32>,
 }
 
 /// Starts every connector that sends (the sandbox always), with its background tasks, and returns
@@ -90,7 +93,7 @@ pub fn start(
             ConnectorSettings::Http(_) => continue,
             ConnectorSettings::Smpp(s) => smpp::start(s.clone(), context),
             ConnectorSettings::Kannel(s) => Arc::new(
-                kannel::KannelOperator::new(s.clone(), kannel::http_client()?)
+                kannel::KannelOperator::new(s.clone(), kannel::http_client()?, &context.nodes)
                     .stopping_with(context.stop.clone()),
             ),
         };

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::app::spawn_app_with;
+use dlrgate::app::{Application, bootstrap_default};
+use dlrgate::store::Store;
+
+use crate::helpers::app::{spawn_app_with, test_settings};
 use crate::helpers::hooks::{Api, assert_every_status_in_order, collect_all, event, recipients};
 use crate::helpers::postgres::fresh_database;
 use crate::helpers::receiver::{Reply, WebhookReceiver};
@@ -73,4 +76,61 @@ async fn webhooks_from_an_app_on_postgres_survive_a_failing_receiver_in_order() 
     assert_eq!((failed, succeeded.len()), (3, 11), "{attempts:#?}");
     api.wait_for_final_statuses(&sent, 2 * SECOND).await;
     app.stop().await;
+}
+
+#[tokio::test]
+async fn nodes_starting_at_once_on_an_empty_database_create_one_default_account() {
+    // Arrange: four nodes of one fresh, migrated database (so that none waits for another's
+    // migrations), built at the same moment: they all find no account and race to create it.
+    let db = fresh_database().await;
+    let store = dlrgate::store::PgStore::open(&db.url, Default::default())
+        .await
+        .unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let builds = (0..4).map(|_| {
+        let mut settings = test_settings(temp.path());
+        settings.store.database_url = db.url.clone();
+        Application::build(settings)
+    });
+
+    // Act
+    let apps = futures_util::future::join_all(builds).await;
+
+    // Assert: every node starts; one of them created the account and shows its key.
+    let apps: Vec<Application> = apps.into_iter().map(Result::unwrap).collect();
+    let created: Vec<_> = apps
+        .iter()
+        .filter_map(|app| app.bootstrap.as_ref())
+        .collect();
+    assert_eq!(
+        created.len(),
+        1,
+        "exactly one node creates the default account"
+    );
+    assert_eq!(store.count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_bootstraps_of_one_empty_database_create_the_default_account_once() {
+    // Arrange: eight starts of one migrated, empty database, counting accounts at once.
+    let db = fresh_database().await;
+    let settings = dlrgate::store::PgPoolSettings {
+        max_connections: 8,
+        ..Default::default()
+    };
+    let store = dlrgate::store::PgStore::open(&db.url, settings)
+        .await
+        .unwrap();
+    // Eight open connections, so that no start waits for one while the others go ahead.
+    let pings = futures_util::future::join_all((0..8).map(|_| store.ping())).await;
+    assert!(pings.iter().all(Result::is_ok));
+
+    // Act
+    let starts = (0..8).map(|_| bootstrap_default(&store));
+    let results = futures_util::future::join_all(starts).await;
+
+    // Assert: none fails; one created the account.
+    let created = results.into_iter().filter_map(Result::unwrap).count();
+    assert_eq!(created, 1);
+    assert_eq!(store.count_accounts().await.unwrap(), 1);
 }

@@ -89,7 +89,7 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
         futures_util::future::join_all(all.iter().map(ClientHandle::shutdown)).await;
     });
     Arc::new(SmppOperator {
-        limiter: RateLimiter::per_second(settings.rate_limit),
+        limiter: RateLimiter::per_second(settings.rate_limit, context.nodes.clone()),
         settings,
         links,
         next_link: AtomicUsize::new(0),
