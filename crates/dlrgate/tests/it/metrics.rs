@@ -215,3 +215,77 @@ async fn a_failing_receiver_shows_in_the_outbox_gauges_until_it_drained() {
     let attempts = sample(&drained, "dlrgate_webhook_attempts_total", &delivered);
     assert_eq!(attempts, Some(deliveries as f64), "{drained}");
 }
+
+/// Every `dlrgate_…` name in `text`.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("dlrgate_") {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+/// The alert rules of docs/operations.md: the YAML block under "## Alerts".
+fn alert_rules(doc: &str) -> &str {
+    let alerts = &doc[doc.find("## Alerts").expect("an Alerts section")..];
+    let block = &alerts[alerts.find("```yaml").expect("a YAML block")..];
+    &block[..block[3..].find("```").expect("the block's end") + 3]
+}
+
+#[tokio::test]
+async fn every_metric_of_the_dashboard_and_the_alert_rules_is_in_a_real_scrape() {
+    // Arrange: an SMPP connector (to a port nobody listens on: its metrics exist unbound), a
+    // hook, and one message through to its final status and webhooks.
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let dashboard = std::fs::read_to_string(docs.join("grafana/dlrgate.json")).unwrap();
+    let operations = std::fs::read_to_string(docs.join("operations.md")).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = tempfile::tempdir().unwrap();
+    let file = config.path().join("smpp.toml");
+    let toml = format!(
+        "[[connectors]]\nname = \"smsc1\"\ntype = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         system_id = \"dlrgate\"\npassword = \"secret\"\n"
+    );
+    std::fs::write(&file, toml).unwrap();
+    let args = ["--config".to_owned(), file.to_str().unwrap().to_owned()];
+    let node = start("0ms,50ms,100ms", &args).await;
+    let receiver = WebhookReceiver::start().await;
+    let hook = node.api.subscribe(&receiver.url).await;
+    let to = recipients("1703", 1, b"1");
+    let sent = node.api.send(&to).await;
+    node.api.wait_for_final_statuses(&sent, WITHIN).await;
+    let deliveries = sequence(&to[0]).len();
+    node.api
+        .wait_for_deliveries(&hook, WITHIN, all_delivered(deliveries))
+        .await;
+
+    // Act
+    let text = scrape(&node.api).await;
+
+    // Assert
+    let serde_check: Value = serde_json::from_str(&dashboard).unwrap();
+    assert_eq!(serde_check["templating"]["list"][0]["type"], "datasource");
+    let scraped: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split(['{', ' ']).next())
+        .collect();
+    let used: Vec<String> = metric_names(&dashboard)
+        .into_iter()
+        .chain(metric_names(alert_rules(&operations)))
+        .collect();
+    assert!(used.len() > 10, "{used:?}");
+    let missing: Vec<&String> = used
+        .iter()
+        .filter(|name| !scraped.contains(name.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not in /metrics: {missing:?}\n{text}");
+}
