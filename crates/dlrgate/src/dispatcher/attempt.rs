@@ -31,6 +31,11 @@ impl Dispatcher {
         let outcome = record.error_class.unwrap_or("delivered");
         metrics::counter!("dlrgate_webhook_attempts_total", "outcome" => outcome).increment(1);
         metrics::histogram!("dlrgate_webhook_attempt_seconds").record(latency_ms as f64 / 1000.0);
+        if record.fate == DeliveryFate::Delivered {
+            // The delivery was created with its status change, in the same transaction.
+            let waited = (record.at - delivery.created_at).max(0) as f64 / 1000.0;
+            metrics::histogram!(crate::telemetry::WEBHOOK_DELIVERY_SECONDS).record(waited);
+        }
         record
     }
 

@@ -217,6 +217,9 @@ pub trait Store: Send + Sync + 'static {
     /// messages went.
     async fn purge(&self, cutoff: i64, limit: u32) -> StoreResult<u64>;
     async fn queue_depths(&self) -> StoreResult<QueueDepths>;
+    /// Every hook that is not deleted with its pending deliveries (the outbox), for the metrics
+    /// scrape: how many, and when the oldest was created. Reads the pending-deliveries index.
+    async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>>;
     /// Marks the hooks with at least `full_at` pending deliveries as full (status changes create
     /// no deliveries for them) and clears the mark of those with fewer than `resume_below`.
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs>;
@@ -229,4 +232,9 @@ pub struct StatusChange {
     pub account_id: AccountId,
     pub status: DeliveryStatus,
     pub at: i64,
+    /// When the message was due to be sent (accepted, or its scheduled time), read with its
+    /// state: the send-to-final latency needs no query of its own.
+    pub send_at: i64,
+    /// The connector that has the message (its route, then the one that sent it).
+    pub connector: String,
 }

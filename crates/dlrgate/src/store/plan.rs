@@ -15,6 +15,9 @@ pub(crate) struct MessageState {
     pub status: Option<DeliveryStatus>,
     pub provisional: bool,
     pub parts: Vec<(u32, PartState)>,
+    /// Carried into each status change (`StatusChange::send_at`, `connector`).
+    pub send_at: i64,
+    pub connector: String,
 }
 
 /// The message row as the batch leaves it.
@@ -105,6 +108,8 @@ fn update_message(
         account_id: message.account_id,
         status,
         at: receipt.at,
+        send_at: message.send_at,
+        connector: message.connector.clone(),
     });
     let row = MessageRow {
         shown,

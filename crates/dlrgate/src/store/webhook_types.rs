@@ -44,6 +44,15 @@ pub struct Backlogs {
     pub resumed: Vec<HookId>,
 }
 
+/// One hook's pending deliveries, as the metrics scrape reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookOutbox {
+    pub hook_id: HookId,
+    pub pending: i64,
+    /// When its oldest pending delivery was created (unix ms); `None` when nothing is pending.
+    pub oldest_created_at: Option<i64>,
+}
+
 /// A delivery a dispatcher has leased, with what it needs to send it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueDelivery {

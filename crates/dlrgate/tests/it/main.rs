@@ -15,6 +15,7 @@ mod isolation;
 mod journal;
 mod kannel_route;
 mod limits;
+mod metrics;
 mod multinode;
 mod nodes_hook_limit;
 mod openapi;

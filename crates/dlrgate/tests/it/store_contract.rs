@@ -21,6 +21,7 @@ macro_rules! store_contract_tests {
             accounts::two_accounts_never_see_each_others_messages,
             accounts::billing_update_changes_price_and_balance,
             backlog::a_full_backlog_stops_new_deliveries_until_it_drained,
+            backlog::outbox_by_hook_counts_pending_deliveries_and_dates_the_oldest,
             submit::ids_are_unique_and_ascending_across_batches_and_calls,
             submit::every_part_of_a_message_takes_receipts,
             submit::stored_batch_debits_its_price_from_the_balance,

@@ -49,6 +49,8 @@ pub struct SmppOperator {
     limiter: Option<RateLimiter>,
     /// Fires at shutdown: waits for the link, the rate limit or a back-off end at once.
     stop: CancellationToken,
+    /// `dlrgate_smpp_submits_in_flight`: held, so a submit costs two atomic adds, no lookup.
+    in_flight: metrics::Gauge,
 }
 
 /// Starts the connector's clients and receipt tasks; they stop (with `unbind`) on `context.stop`.
@@ -88,6 +90,7 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
         stop.cancelled().await;
         futures_util::future::join_all(all.iter().map(ClientHandle::shutdown)).await;
     });
+    let in_flight = register_metrics(&settings.name, settings.window * links.len());
     Arc::new(SmppOperator {
         limiter: RateLimiter::per_second(settings.rate_limit, context.nodes.clone()),
         settings,
@@ -95,7 +98,20 @@ pub fn start(settings: SmppSettings, context: &Context) -> Arc<SmppOperator> {
         next_link: AtomicUsize::new(0),
         reference: AtomicU8::new(rand::random()),
         stop: context.stop.clone(),
+        in_flight,
     })
+}
+
+/// Registers the connector's metrics at 0 (scrapes show them before the first bind or throttle)
+/// and sets its window; returns its in-flight gauge.
+fn register_metrics(connector: &str, window: usize) -> metrics::Gauge {
+    let name = connector.to_owned();
+    metrics::gauge!("dlrgate_smpp_binds_up", "connector" => name.clone()).increment(0.0);
+    metrics::counter!("dlrgate_smpp_throttled_total", "connector" => name.clone()).increment(0);
+    metrics::gauge!("dlrgate_smpp_window", "connector" => name.clone()).set(window as f64);
+    let in_flight = metrics::gauge!("dlrgate_smpp_submits_in_flight", "connector" => name);
+    in_flight.set(0.0);
+    in_flight
 }
 
 /// Keeps the `dlrgate_smpp_binds_up` gauge and the log in step with one session's link state.
@@ -140,6 +156,23 @@ fn client_config(settings: &SmppSettings, mode: BindMode) -> ClientConfig {
         reconnect_min: settings.reconnect_min,
         reconnect_max: settings.reconnect_max,
         ..ClientConfig::default()
+    }
+}
+
+/// One submit counted in `dlrgate_smpp_submits_in_flight` until dropped (answered, or its
+/// future dropped at a stop).
+struct InFlight<'g>(&'g metrics::Gauge);
+
+impl<'g> InFlight<'g> {
+    fn count(gauge: &'g metrics::Gauge) -> InFlight<'g> {
+        gauge.increment(1.0);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
     }
 }
 
@@ -219,7 +252,10 @@ impl SmppOperator {
                 }
             }
             let result = match self.link() {
-                Some(link) => link.submit(body.clone()).await,
+                Some(link) => {
+                    let _counted = InFlight::count(&self.in_flight);
+                    link.submit(body.clone()).await
+                }
                 None => Err(SubmitError::NotBound),
             };
             let retry = match result {

@@ -233,6 +233,9 @@ impl Store for PgStore {
     async fn queue_depths(&self) -> StoreResult<QueueDepths> {
         reports::queue_depths(&self.pool).await
     }
+    async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>> {
+        backlog::outbox_by_hook(&self.pool).await
+    }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
         retrying(|| backlog::check(&self.pool, full_at, resume_below)).await
     }

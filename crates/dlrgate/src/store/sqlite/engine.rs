@@ -48,7 +48,8 @@ async fn load_states(
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT p.message_id, p.part, p.status, p.provisional, m.account_id,
-                    m.status AS message_status, m.provisional AS message_provisional
+                    m.status AS message_status, m.provisional AS message_provisional,
+                    m.send_at, COALESCE(m.connector, '') AS connector
              FROM message_parts p JOIN messages m ON m.id = p.message_id
              WHERE p.message_id IN ({}) ORDER BY p.message_id, p.part",
             placeholders(chunk.len())
@@ -71,6 +72,8 @@ async fn load_states(
                     status: status_from_column(row.try_get("message_status").map_err(map_err)?)?,
                     provisional: row.try_get("message_provisional").map_err(map_err)?,
                     parts: Vec::new(),
+                    send_at: row.try_get("send_at").map_err(map_err)?,
+                    connector: row.try_get("connector").map_err(map_err)?,
                 }),
             };
             state

@@ -330,6 +330,9 @@ impl Store for SqliteStore {
     async fn queue_depths(&self) -> StoreResult<QueueDepths> {
         reports::queue_depths(&self.reader).await
     }
+    async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>> {
+        backlog::outbox_by_hook(&self.reader).await
+    }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
         backlog::check(&self.writer, &self.reader, full_at, resume_below).await
     }

@@ -1,10 +1,12 @@
 //! The per-hook backlog limit: `check_backlogs` marks a hook with too many pending deliveries
 //! full, status changes then create no deliveries for it (other hooks unaffected), and the mark
-//! is cleared once the backlog fell below the resume mark.
+//! is cleared once the backlog fell below the resume mark; `outbox_by_hook` reports each hook's
+//! pending deliveries for the metrics scrape.
 
 use dlrgate::domain::status::DeliveryStatus::{Accepted, Delivered};
 use dlrgate::store::{
-    AccountId, AttemptRecord, Backlogs, ClaimRequest, DeliveryFate, Hook, NewHook, Store,
+    AccountId, AttemptRecord, Backlogs, ClaimRequest, DeliveryFate, Hook, HookOutbox, NewHook,
+    Store,
 };
 
 use super::fixtures::{T0, apply, hand_over, receipt, sms, submit, tenant};
@@ -107,5 +109,73 @@ pub async fn a_full_backlog_stops_new_deliveries_until_it_drained(store: &dyn St
         after.len(),
         4,
         "new statuses reach the hook again: {after:?}"
+    );
+}
+
+pub async fn outbox_by_hook_counts_pending_deliveries_and_dates_the_oldest(store: &dyn Store) {
+    // Arrange: two statuses for a hook of A, none for a hook of B, and a deleted hook of B.
+    let (a, b) = (tenant(store).await, tenant(store).await);
+    let (busy, idle) = (hook(store, a.id()).await, hook(store, b.id()).await);
+    let deleted = hook(store, b.id()).await;
+    store.delete_hook(b.id(), deleted.id, T0).await.unwrap();
+    let ids = submit(
+        store,
+        a.id(),
+        T0,
+        vec![sms("491700000001"), sms("491700000002")],
+    )
+    .await;
+    for id in &ids {
+        hand_over(store, *id, T0, vec![receipt(*id, 1, Accepted, T0)], vec![]).await;
+    }
+    let mut pending = store.deliveries(a.id(), busy.id, 100).await.unwrap();
+    pending.sort_by_key(|d| d.id);
+
+    // Act
+    let before = store.outbox_by_hook().await.unwrap();
+    let claim = ClaimRequest {
+        now: T0 + 100,
+        limit: 0,
+        per_hook: 1,
+        per_hook_limits: Default::default(),
+        lease_until: T0 + 1000,
+    };
+    let first_out = vec![delivered(pending[0].id, busy.id)];
+    store
+        .settle_and_claim(first_out, vec![], claim.clone())
+        .await
+        .unwrap();
+    let after_one = store.outbox_by_hook().await.unwrap();
+    let second_out = vec![delivered(pending[1].id, busy.id)];
+    store
+        .settle_and_claim(second_out, vec![], claim)
+        .await
+        .unwrap();
+    let drained = store.outbox_by_hook().await.unwrap();
+
+    // Assert
+    let outbox = |hook: &Hook, pending: i64, oldest: Option<i64>| HookOutbox {
+        hook_id: hook.id,
+        pending,
+        oldest_created_at: oldest,
+    };
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert_eq!(
+        before,
+        vec![
+            outbox(&busy, 2, Some(pending[0].created_at)),
+            outbox(&idle, 0, None)
+        ]
+    );
+    assert_eq!(
+        after_one,
+        vec![
+            outbox(&busy, 1, Some(pending[1].created_at)),
+            outbox(&idle, 0, None)
+        ]
+    );
+    assert_eq!(
+        drained,
+        vec![outbox(&busy, 0, None), outbox(&idle, 0, None)]
     );
 }

@@ -190,6 +190,7 @@ pub fn queued_event(created_at: i64) -> StatusEvent {
     }
 }
 
+/// A status change of a message sent at `T0` and handed over with [`hand_over`].
 pub fn change(
     message_id: MessageId,
     account_id: AccountId,
@@ -201,6 +202,8 @@ pub fn change(
         account_id,
         status,
         at,
+        send_at: T0,
+        connector: "contract-operator".to_owned(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use dlrgate::domain::status::DeliveryStatus::{self, *};
 use dlrgate::store::{
-    MessageId, NewMessage, OperatorReceipt, Receipt, SettledClaims, Store, Submission,
+    MessageId, NewMessage, OperatorReceipt, Receipt, SettledClaims, StatusChange, Store, Submission,
 };
 
 use super::fixtures::*;
@@ -17,6 +17,14 @@ fn op_receipt(operator_id: &str, status: DeliveryStatus, at: i64) -> OperatorRec
         at,
         error_code: Some("000".to_owned()),
         raw: Some(format!("id:{operator_id} stat:{status}")),
+    }
+}
+
+/// A status change of a message that `SMSC` has: the change names the connector that sent it.
+fn on_smsc(change: StatusChange) -> StatusChange {
+    StatusChange {
+        connector: SMSC.to_owned(),
+        ..change
     }
 }
 
@@ -99,7 +107,7 @@ pub async fn operator_receipt_matches_its_part_on_its_connector_only(store: &dyn
     assert_eq!(status_after_first, Some(Accepted));
     assert_eq!(
         second.changes,
-        vec![change(id, tenant.id(), Delivered, T0 + 7)]
+        vec![on_smsc(change(id, tenant.id(), Delivered, T0 + 7))]
     );
     assert_eq!(status_of(store, tenant.id(), id).await, Some(Delivered));
     let events = store.events(tenant.id(), id).await.unwrap();
@@ -274,7 +282,7 @@ pub async fn a_reused_operator_id_names_the_newest_part(store: &dyn Store) {
     // Assert
     assert_eq!(
         outcome.changes,
-        vec![change(new, tenant.id(), Delivered, T0 + 9)]
+        vec![on_smsc(change(new, tenant.id(), Delivered, T0 + 9))]
     );
     assert_eq!(status_of(store, tenant.id(), old).await, Some(Accepted));
 }
@@ -330,7 +338,10 @@ pub async fn claimed_messages_leave_the_queue_until_settled(store: &dyn Store) {
         "a message being sent cannot be cancelled"
     );
     assert_eq!(after_crash.len(), 4);
-    assert_eq!(changes, vec![change(ids[0], tenant.id(), Accepted, T0 + 1)]);
+    assert_eq!(
+        changes,
+        vec![on_smsc(change(ids[0], tenant.id(), Accepted, T0 + 1))]
+    );
     let due_a: Vec<_> = store.due_messages(SMSC, T0, 100).await.unwrap();
     let due_b: Vec<_> = store.due_messages("route-b", T0, 100).await.unwrap();
     assert_eq!(due_a.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
