@@ -11,6 +11,7 @@ mod hooks;
 mod messages;
 mod operators;
 mod outbox;
+mod overview;
 mod reports;
 mod rows;
 
@@ -329,6 +330,9 @@ impl Store for SqliteStore {
     }
     async fn queue_depths(&self) -> StoreResult<QueueDepths> {
         reports::queue_depths(&self.reader).await
+    }
+    async fn overview(&self, since: i64) -> StoreResult<Overview> {
+        overview::overview(&self.reader, since).await
     }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
         backlog::check(&self.writer, &self.reader, full_at, resume_below).await
