@@ -296,13 +296,38 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     if store.is_postgres() {
         let pg = PgStore::open(&store.database_url, pool_settings(settings))
             .await
-            .context("cannot open the PostgreSQL store (store.database_url)")?;
+            .with_context(|| {
+                format!(
+                    "cannot open the PostgreSQL store at {} (is PostgreSQL running there, and \
+                     are --database-url / store.database_url right?)",
+                    redacted(&store.database_url)
+                )
+            })?;
         return Ok(Arc::new(pg));
     }
     let sqlite = SqliteStore::open(&store.data_dir, store.synchronous_full)
         .await
-        .with_context(|| format!("cannot open the store in {}", store.data_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the SQLite store {} (is --data / store.data_dir the right \
+                 directory, and may dlrgate write there?)",
+                store.data_dir.join("dlrgate.db").display()
+            )
+        })?;
     Ok(Arc::new(sqlite))
+}
+
+/// A database URL fit for an error message: without its password.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "the configured URL (not a valid URL)".to_owned(),
+    }
 }
 
 /// Applies the configured store's migrations and closes it (`dlrgate migrate`); returns the
@@ -312,7 +337,13 @@ pub async fn migrate_store(settings: &Settings) -> anyhow::Result<&'static str> 
     if store.is_postgres() {
         let pg = PgStore::connect(&store.database_url, pool_settings(settings))
             .await
-            .context("cannot connect to PostgreSQL (store.database_url)")?;
+            .with_context(|| {
+                format!(
+                    "cannot connect to PostgreSQL at {} (is it running there, and is \
+                     --database-url / store.database_url right?)",
+                    redacted(&store.database_url)
+                )
+            })?;
         pg.migrate()
             .await
             .context("applying the PostgreSQL migrations failed")?;

@@ -46,6 +46,7 @@ pub async fn send_all(
     bases: &[String],
     key: &str,
     load: &Load,
+    progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<Sends> {
     let requests = load.messages.div_ceil(load.per_request);
     let interval_ms = load
@@ -59,6 +60,7 @@ pub async fn send_all(
         let base = &bases[i % bases.len()];
         let (url, key) = (format!("{base}/api/sms"), key.to_owned());
         let per_request = load.per_request;
+        let progress = progress.clone();
         tasks.push(tokio::spawn(async move {
             let mut sends = Sends {
                 sent: Vec::new(),
@@ -83,6 +85,7 @@ pub async fn send_all(
                 let begin = Instant::now();
                 let ids = send_one(&client, &url, &key, n, per_request).await?;
                 sends.acks.push(begin.elapsed().as_secs_f64() * 1000.0);
+                progress.inc(ids.len() as u64);
                 sends
                     .sent
                     .extend(ids.into_iter().map(|id| Sent { id, sent_at_ms }));

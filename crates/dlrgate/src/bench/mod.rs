@@ -122,11 +122,15 @@ async fn measure(args: &BenchArgs, cluster: &Cluster) -> anyhow::Result<Value> {
         rate: args.rate,
     };
     let (started, start_ms) = (Instant::now(), now_ms());
-    let sends = load::send_all(&client, &cluster.bases(), key, &load).await?;
+    let sending = crate::cli::progress::bar(args.messages as u64, "sent");
+    let sends = load::send_all(&client, &cluster.bases(), key, &load, &sending).await?;
+    sending.finish_and_clear();
     let send_seconds = started.elapsed().as_secs_f64();
     let deadline = tokio::time::Instant::now() + args.timeout;
     let finals = observe::wait_for_finals(&client, base, key, &sends.sent, deadline).await?;
-    let webhooks = observe::wait_for_webhooks(&mut hooks, &sends.sent, deadline).await;
+    let finishing = crate::cli::progress::bar(sends.sent.len() as u64, "final webhooks");
+    let webhooks = observe::wait_for_webhooks(&mut hooks, &sends.sent, deadline, &finishing).await;
+    finishing.finish_and_clear();
     let status_queries = match args.status_seconds > 0.0 {
         true => Some((
             args.status_seconds,

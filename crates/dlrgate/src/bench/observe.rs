@@ -80,6 +80,7 @@ pub async fn wait_for_webhooks(
     hooks: &mut mpsc::UnboundedReceiver<Hook>,
     sent: &[Sent],
     deadline: Instant,
+    progress: &indicatif::ProgressBar,
 ) -> Webhooks {
     let sent_at: HashMap<u64, i64> = sent.iter().map(|s| (s.id, s.sent_at_ms)).collect();
     let mut finals: HashSet<u64> = HashSet::with_capacity(sent.len());
@@ -109,6 +110,7 @@ pub async fn wait_for_webhooks(
                     ));
                 }
                 finals.insert(hook.id);
+                progress.inc(1);
                 seen.last_final_ms = seen.last_final_ms.max(hook.arrived_ms);
                 seen.send_to_final.push((hook.arrived_ms - sent_at) as f64);
                 seen.status_to_final

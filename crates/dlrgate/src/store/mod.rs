@@ -220,6 +220,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every hook that is not deleted with its pending deliveries (the outbox), for the metrics
     /// scrape: how many, and when the oldest was created. Reads the pending-deliveries index.
     async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>>;
+    /// Messages by status since `since`, each hook's pending and failed deliveries, and the live
+    /// nodes: an operator's summary (`dlrgate status`), read in one snapshot.
+    async fn overview(&self, since: i64) -> StoreResult<Overview>;
     /// Marks the hooks with at least `full_at` pending deliveries as full (status changes create
     /// no deliveries for them) and clears the mark of those with fewer than `resume_below`.
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs>;

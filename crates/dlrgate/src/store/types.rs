@@ -1,6 +1,7 @@
 //! Plain data passed in and out of the `Store`. Times are unix milliseconds, money micro-units.
 
 use crate::domain::status::{DeliveryStatus, InternalState};
+use crate::store::HookId;
 use crate::store::StatusChange;
 
 pub type AccountId = i64;
@@ -194,4 +195,27 @@ pub struct QueueDepths {
     pub queued_messages: i64,
     pub scheduled_reports: i64,
     pub parked_receipts: i64,
+}
+
+/// Counts for an operator's summary (`dlrgate status`, `dlrgate hooks`), over every account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    /// Messages sent (or due) at or after the given time, by their status: the latest operator
+    /// status, or the internal state (`queued`, `sending`, `cancelled`…) before the first one.
+    /// Sorted by status.
+    pub messages: Vec<(String, i64)>,
+    /// Every hook not deleted, by id.
+    pub hooks: Vec<HookCounts>,
+    /// Nodes seen within one lease (PostgreSQL); always 1 on SQLite.
+    pub nodes: u32,
+}
+
+/// The deliveries of one hook by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HookCounts {
+    pub hook_id: HookId,
+    pub account_id: AccountId,
+    pub pending: i64,
+    /// Failed or abandoned: what `dlrgate replay` can send again.
+    pub failed: i64,
 }

@@ -5,6 +5,8 @@ mod abuse_limits;
 mod auth;
 mod bad_input;
 mod balance;
+mod cli_errors;
+mod cli_ops;
 mod crash;
 mod crash_matrix;
 mod helpers;

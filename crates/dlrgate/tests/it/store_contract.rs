@@ -62,6 +62,7 @@ macro_rules! store_contract_tests {
             operators::a_reused_operator_id_names_the_newest_part,
             operators::claimed_messages_leave_the_queue_until_settled,
             operators::a_receipt_parked_before_the_submission_began_is_not_its_own,
+            overview::overview_counts_messages_by_status_and_deliveries_per_hook,
         }
     };
     (@each $open:path; $($module:ident :: $name:ident),+ $(,)?) => {
@@ -82,6 +83,7 @@ mod fixtures;
 mod housekeeping;
 mod nodes;
 mod operators;
+mod overview;
 mod postgres;
 mod queries;
 mod receipts;

@@ -27,6 +27,7 @@ mod messages;
 mod nodes;
 mod operators;
 mod outbox;
+mod overview;
 mod reports;
 mod rows;
 mod store_impl;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::retrying;
 use super::{
     PgStore, accounts, attempts, backlog, hooks, map_err, messages, nodes, operators, outbox,
-    reports,
+    overview, reports,
 };
 use crate::store::*;
 
@@ -235,6 +235,9 @@ impl Store for PgStore {
     }
     async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>> {
         backlog::outbox_by_hook(&self.pool).await
+    }
+    async fn overview(&self, since: i64) -> StoreResult<Overview> {
+        overview::overview(&self.pool, since).await
     }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
         retrying(|| backlog::check(&self.pool, full_at, resume_below)).await

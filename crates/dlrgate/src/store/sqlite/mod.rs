@@ -11,6 +11,7 @@ mod hooks;
 mod messages;
 mod operators;
 mod outbox;
+mod overview;
 mod reports;
 mod rows;
 
@@ -332,6 +333,9 @@ impl Store for SqliteStore {
     }
     async fn outbox_by_hook(&self) -> StoreResult<Vec<HookOutbox>> {
         backlog::outbox_by_hook(&self.reader).await
+    }
+    async fn overview(&self, since: i64) -> StoreResult<Overview> {
+        overview::overview(&self.reader, since).await
     }
     async fn check_backlogs(&self, full_at: u32, resume_below: u32) -> StoreResult<Backlogs> {
         backlog::check(&self.writer, &self.reader, full_at, resume_below).await

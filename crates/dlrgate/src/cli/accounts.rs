@@ -1,79 +1,23 @@
-//! The command line: `serve`, `migrate`, `account …`, `key …`, `check-config`. Command output goes to stdout
-//! (one JSON object per command, so scripts can read it); logs go to stderr.
-
-use std::net::SocketAddr;
-use std::path::PathBuf;
+//! `dlrgate account …` and `dlrgate key …`: accounts (tenants), their billing, signing secrets
+//! and API keys, written straight to the store (also while `serve` runs).
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
-use crate::app::{Application, create_account, migrate_store, open_store};
-use crate::config::{Overrides, Settings};
+use super::{Common, command_store, settings};
+use crate::app::create_account;
 use crate::domain::credentials::{hash_api_key, new_api_key};
 use crate::store::{Account, Billing, Store};
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "dlrgate",
-    version,
-    about = "SMS gateway with reliable delivery status reports"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
+pub(super) const ACCOUNT_EXAMPLES: &str = "Examples:
+  dlrgate account create acme --balance 100
+  dlrgate account list
+  dlrgate account update acme --price-per-part 0.08";
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the gateway (HTTP API, sandbox operator, background workers).
-    Serve {
-        /// Address to listen on [default: 127.0.0.1:8080].
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-        #[command(flatten)]
-        common: Common,
-    },
-    /// Manage accounts (tenants).
-    #[command(subcommand)]
-    Account(AccountCommand),
-    /// Manage API keys.
-    #[command(subcommand)]
-    Key(KeyCommand),
-    /// Load-test a fresh in-process dlrgate over loopback HTTP and print the figures as JSON.
-    Bench(crate::bench::BenchArgs),
-    /// Run an SMSC simulator (SMPP 3.4 server with delivery receipts) until Ctrl-C.
-    SmscSim(crate::smsc_sim::SimArgs),
-    /// Apply the store's migrations (PostgreSQL with --database-url, else SQLite) and exit.
-    Migrate {
-        #[command(flatten)]
-        common: Common,
-    },
-    /// Print the effective settings and exit.
-    CheckConfig {
-        #[command(flatten)]
-        common: Common,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct Common {
-    /// Data directory holding dlrgate.db [default: ./data].
-    #[arg(long = "data", global = true)]
-    pub data: Option<PathBuf>,
-    /// A TOML configuration file (see docs/configuration.md).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
-    /// Keep the state in PostgreSQL (postgres://…) instead of the SQLite file under --data.
-    #[arg(
-        long,
-        env = "DLRGATE_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-}
+pub(super) const KEY_EXAMPLES: &str = "Examples:
+  dlrgate key create acme
+  dlrgate key revoke 7";
 
 #[derive(Debug, Args)]
 pub struct BillingArgs {
@@ -91,6 +35,9 @@ pub struct BillingArgs {
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
     /// Create an account; prints {"account_id","api_key","signing_secret"}.
+    #[command(after_help = "Examples:
+  dlrgate account create acme
+  dlrgate account create acme --price-per-part 0.075 --balance 100")]
     Create {
         name: String,
         #[command(flatten)]
@@ -99,12 +46,18 @@ pub enum AccountCommand {
         common: Common,
     },
     /// List accounts as JSON.
+    #[command(after_help = "Examples:
+  dlrgate account list
+  dlrgate account list --database-url postgres://dlrgate@127.0.0.1/dlrgate")]
     List {
         #[command(flatten)]
         common: Common,
     },
     /// Replace an account's signing secret; the old one keeps signing webhooks for
     /// `webhook.secret_grace`. Prints {"account_id","signing_secret","previous_valid_until"}.
+    #[command(after_help = "Examples:
+  dlrgate account rotate-secret acme
+  dlrgate account rotate-secret 1 --data /var/lib/dlrgate")]
     RotateSecret {
         /// Account id or name.
         account: String,
@@ -112,6 +65,9 @@ pub enum AccountCommand {
         common: Common,
     },
     /// Change an account's price per part or balance.
+    #[command(after_help = "Examples:
+  dlrgate account update acme --balance 50
+  dlrgate account update 1 --price-per-part 0.08 --unlimited")]
     Update {
         /// Account id or name.
         account: String,
@@ -125,100 +81,22 @@ pub enum AccountCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Create another API key for an account (id or name); prints {"key_id","account_id","api_key"}.
+    #[command(after_help = "Examples:
+  dlrgate key create acme
+  dlrgate key create 1 --data /var/lib/dlrgate")]
     Create {
         account: String,
         #[command(flatten)]
         common: Common,
     },
     /// Revoke an API key by its id.
+    #[command(after_help = "Examples:
+  dlrgate key revoke 7")]
     Revoke {
         key_id: i64,
         #[command(flatten)]
         common: Common,
     },
-}
-
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve { listen, common } => serve(settings(&common, listen)?).await,
-        Command::CheckConfig { common } => {
-            println!("{}", settings(&common, None)?.to_pretty_json());
-            Ok(())
-        }
-        Command::Migrate { common } => {
-            let mut settings = settings(&common, None)?;
-            settings.log.level = "warn".into();
-            crate::telemetry::init(&settings.log);
-            let backend = migrate_store(&settings).await?;
-            println!("{}", json!({"backend": backend, "migrated": true}));
-            Ok(())
-        }
-        Command::Account(command) => account(command).await,
-        Command::Bench(args) => {
-            crate::telemetry::init(&crate::config::LogSettings {
-                format: "text".into(),
-                level: "warn".into(),
-            });
-            crate::bench::run(args).await
-        }
-        Command::Key(command) => key(command).await,
-        Command::SmscSim(args) => crate::smsc_sim::run(args).await,
-    }
-}
-
-fn settings(common: &Common, listen: Option<SocketAddr>) -> anyhow::Result<Settings> {
-    let overrides = Overrides {
-        config_file: common.config.clone(),
-        listen,
-        data_dir: common.data.clone(),
-        database_url: common.database_url.clone(),
-    };
-    Ok(Settings::load(&overrides)?)
-}
-
-async fn serve(settings: Settings) -> anyhow::Result<()> {
-    crate::telemetry::init(&settings.log);
-    let app = Application::build(settings).await?;
-    if let Some(credentials) = &app.bootstrap {
-        println!(
-            "Created the default account (id {}). Keep these; they are shown only once:",
-            credentials.account_id
-        );
-        println!("  api_key:        {}", credentials.api_key);
-        println!("  signing_secret: {}", credentials.signing_secret);
-    }
-    println!("dlrgate listening on http://{}", app.local_addr());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
-    app.run_until_stopped(shutdown).await
-}
-
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutdown requested; finishing in-flight work");
-    shutdown.cancel();
-}
-
-async fn command_store(common: &Common) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    let mut settings = settings(common, None)?;
-    settings.log.level = "warn".into();
-    crate::telemetry::init(&settings.log);
-    open_store(&settings).await
 }
 
 fn billing(args: &BillingArgs) -> anyhow::Result<Billing> {
@@ -241,12 +119,14 @@ fn billing(args: &BillingArgs) -> anyhow::Result<Billing> {
     })
 }
 
-async fn find_account(store: &dyn Store, reference: &str) -> anyhow::Result<Account> {
+pub(super) async fn find_account(store: &dyn Store, reference: &str) -> anyhow::Result<Account> {
     let found = match reference.parse::<i64>() {
         Ok(id) => store.account(id).await,
         Err(_) => store.account_by_name(reference).await,
     };
-    found.with_context(|| format!("no account {reference:?}"))
+    found.with_context(|| {
+        format!("no account {reference:?}; `dlrgate account list` lists the accounts")
+    })
 }
 
 fn account_json(account: &Account) -> serde_json::Value {
@@ -258,7 +138,7 @@ fn account_json(account: &Account) -> serde_json::Value {
     })
 }
 
-async fn account(command: AccountCommand) -> anyhow::Result<()> {
+pub(super) async fn account(command: AccountCommand) -> anyhow::Result<()> {
     match command {
         AccountCommand::Create {
             name,
@@ -303,7 +183,7 @@ async fn account(command: AccountCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn key(command: KeyCommand) -> anyhow::Result<()> {
+pub(super) async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Create { account, common } => {
             let store = command_store(&common).await?;
@@ -322,7 +202,7 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
             store
                 .revoke_api_key(key_id)
                 .await
-                .with_context(|| format!("no key {key_id}"))?;
+                .with_context(|| format!("no key {key_id} (or it was revoked already)"))?;
             println!("{}", json!({"key_id": key_id, "revoked": true}));
         }
     }
