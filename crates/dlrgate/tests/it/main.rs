@@ -7,6 +7,7 @@ mod bad_input;
 mod balance;
 mod crash;
 mod crash_matrix;
+mod dashboard;
 mod dashboard_api;
 mod helpers;
 mod ingest_jasmin;
