@@ -16,7 +16,7 @@ pub use limits::LimitSettings;
 mod limits;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "server",
     "store",
     "sandbox",
@@ -27,6 +27,7 @@ const SECTIONS: [&str; 10] = [
     "log",
     "webhook",
     "limits",
+    "dashboard",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +43,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub webhook: WebhookSettings,
     pub limits: LimitSettings,
+    #[serde(default)]
+    pub dashboard: DashboardSettings,
     /// `[[connectors]]`; the sandbox connector exists even when not declared.
     #[serde(default)]
     pub connectors: Vec<ConnectorSettings>,
@@ -137,6 +140,16 @@ pub struct SmsSettings {
 pub struct ApiSettings {
     #[serde(with = "humantime_serde")]
     pub signature_tolerance: Duration,
+}
+
+/// `[dashboard]`: the web dashboard at `/dashboard`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSettings {
+    /// The key that logs in as administrator (every account, `X-Dlrgate-Account`); empty: no
+    /// administrator login. `check-config` never shows it.
+    #[serde(default)]
+    pub admin_key: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -302,6 +315,13 @@ impl Settings {
         if self.store.lease_timeout < Duration::from_secs(1) {
             return fail("store.lease_timeout", "must be at least 1s");
         }
+        let admin_key = &self.dashboard.admin_key;
+        if !admin_key.is_empty() && admin_key.trim().len() < 16 {
+            return fail(
+                "dashboard.admin_key",
+                "must be empty or at least 16 characters",
+            );
+        }
         if self.server.max_body_bytes < 1024 {
             return fail("server.max_body_bytes", "must be at least 1024");
         }
@@ -327,6 +347,9 @@ impl Settings {
     pub fn to_pretty_json(&self) -> String {
         let mut shown = self.clone();
         shown.store.database_url = redacted_url(&self.store.database_url);
+        if !shown.dashboard.admin_key.is_empty() {
+            shown.dashboard.admin_key = "[redacted]".to_owned();
+        }
         serde_json::to_string_pretty(&shown).unwrap_or_default()
     }
 }

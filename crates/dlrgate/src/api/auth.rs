@@ -1,10 +1,13 @@
 //! Who is calling: every credential form of seven-api.md §1 and the optional request signature
 //! of §6.5. A missing or wrong key is `900`; a signature that is present but wrong, stale or
-//! replayed is `901`.
+//! replayed is `901`. The dashboard's administrator key (`dashboard.admin_key`) acts as the
+//! account that `X-Dlrgate-Account` names; any other key with that header is refused, so an
+//! account key never reaches another account.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::AppState;
@@ -12,16 +15,27 @@ use super::error::{ApiError, SevenCode};
 use super::params::SevenRequest;
 use crate::domain::credentials::hash_api_key;
 use crate::domain::signature::{SignedRequest, verify};
-use crate::store::{Account, AccountId};
+use crate::store::{Account, AccountId, StoreError};
+
+/// The header naming the account an administrator request acts for.
+pub const ACCOUNT_HEADER: &str = "x-dlrgate-account";
 
 /// Finds the account behind the request's credentials and checks its signature if it has one.
+/// With `X-Dlrgate-Account`, the key must be the administrator key and the header names the
+/// account.
 pub async fn authenticate(state: &AppState, request: &SevenRequest) -> Result<Account, ApiError> {
-    let Some(key) = api_key(request) else {
-        return Err(ApiError::seven(
-            SevenCode::InvalidApiKey,
-            "no API key given",
-        ));
-    };
+    let key = given_key(request)?;
+    if let Some(chosen) = request.header(ACCOUNT_HEADER) {
+        require_admin(state, request)?;
+        let id: i64 = chosen
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::not_found("no such account"))?;
+        return match state.store.account(id).await {
+            Err(StoreError::NotFound) => Err(ApiError::not_found("no such account")),
+            other => Ok(other?),
+        };
+    }
     let key_hash = hash_api_key(key);
     let Some(account) = state.store.account_by_key_hash(&key_hash).await? else {
         return Err(ApiError::seven(SevenCode::InvalidApiKey, "invalid API key"));
@@ -31,6 +45,26 @@ pub async fn authenticate(state: &AppState, request: &SevenRequest) -> Result<Ac
         check_signature(state, request, &account)?;
     }
     Ok(account)
+}
+
+/// Accepts only the administrator key (`dashboard.admin_key`, compared in constant time); any
+/// other key, and every key while none is set, is `900`.
+pub fn require_admin(state: &AppState, request: &SevenRequest) -> Result<(), ApiError> {
+    let key = given_key(request)?;
+    let admin = state.settings.dashboard.admin_key.trim();
+    let key_hash = hash_api_key(key);
+    let matches = !admin.is_empty() && bool::from(hash_api_key(admin).ct_eq(&key_hash));
+    if !matches {
+        return Err(ApiError::seven(
+            SevenCode::InvalidApiKey,
+            "this needs the administrator key",
+        ));
+    }
+    state.limits.request(&key_hash)
+}
+
+fn given_key(request: &SevenRequest) -> Result<&str, ApiError> {
+    api_key(request).ok_or_else(|| ApiError::seven(SevenCode::InvalidApiKey, "no API key given"))
 }
 
 /// The key from `X-Api-Key`, `Authorization: Basic|Bearer <key>` (raw, not base64) or `p`.

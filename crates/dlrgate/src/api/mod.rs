@@ -4,6 +4,7 @@
 //! route is in `routes::table()`; `openapi` describes them all (GET /openapi.json).
 
 mod auth;
+mod dashboard;
 mod error;
 mod health;
 mod hooks;

@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{self, MethodFilter, MethodRouter};
 
-use super::{AppState, health, hooks, ingest, journal, openapi, sms, status};
+use super::{AppState, dashboard, health, hooks, ingest, journal, openapi, sms, status};
 
 /// One served path and method and the handler answering it.
 pub struct Route {
@@ -69,6 +69,13 @@ pub fn table() -> Vec<Route> {
         post("/api/hooks/{id}/enable", hooks::enable),
         post("/api/hooks/{id}/disable", hooks::disable),
         post("/api/hooks/{id}/recover", hooks::recover),
+        get("/api/dashboard/accounts", dashboard::accounts),
+        get("/api/dashboard/counts", dashboard::counts),
+        get("/api/dashboard/activity", dashboard::activity),
+        get("/api/dashboard/connectors", dashboard::connectors),
+        get("/dashboard", dashboard::page),
+        get("/dashboard/app.js", dashboard::script),
+        get("/dashboard/app.css", dashboard::style),
         get("/ingest/{connector}", ingest::ingest),
         post("/ingest/{connector}", ingest::ingest),
         get("/healthz", health::healthz),

@@ -5,6 +5,7 @@
 //! the one several nodes can share; both run the same contract tests (`tests/it/store_contract.rs`).
 //! Handlers never run SQL: they call these methods.
 
+mod dashboard_types;
 mod plan;
 mod postgres;
 mod rows;
@@ -14,6 +15,7 @@ mod webhook_types;
 
 use async_trait::async_trait;
 
+pub use dashboard_types::{ActivityBucket, ActivityWindow, StatusCount};
 pub use postgres::{PgPoolSettings, PgStore};
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -132,6 +134,16 @@ pub trait Store: Send + Sync + 'static {
         filter: &JournalFilter,
     ) -> StoreResult<Vec<MessageView>>;
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>>;
+    /// How many of `account`'s messages sent at or after `since` have each status (cancelled
+    /// ones not counted), ordered by status with `None` (no report yet) first; no zero counts.
+    async fn status_counts(&self, account: AccountId, since: i64) -> StoreResult<Vec<StatusCount>>;
+    /// `account`'s messages sent and final statuses reached per bucket of `window`, oldest
+    /// first; buckets with nothing in them are left out.
+    async fn activity(
+        &self,
+        account: AccountId,
+        window: ActivityWindow,
+    ) -> StoreResult<Vec<ActivityBucket>>;
 
     // Webhooks.
     async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook>;

@@ -9,6 +9,8 @@ mod cli_errors;
 mod cli_ops;
 mod crash;
 mod crash_matrix;
+mod dashboard;
+mod dashboard_api;
 mod helpers;
 mod ingest_jasmin;
 mod ingest_json;

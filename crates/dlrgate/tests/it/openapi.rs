@@ -153,7 +153,7 @@ async fn openapi_json_describes_sms_parameters_answers_and_every_credential_form
     assert_eq!(ingest, &json!([{"IngestToken": []}, {"IngestBearer": []}]));
 }
 
-/// The routes docs/api.md and docs/upstreams.md promise, with their methods.
+/// The routes docs/api.md, docs/dashboard.md and docs/upstreams.md promise, with their methods.
 const PUBLIC_ROUTES: &[(&str, &[&str])] = &[
     ("/api/sms", &["get", "post", "delete"]),
     ("/api/status", &["get", "post"]),
@@ -168,6 +168,13 @@ const PUBLIC_ROUTES: &[(&str, &[&str])] = &[
     ("/api/hooks/{id}/enable", &["post"]),
     ("/api/hooks/{id}/disable", &["post"]),
     ("/api/hooks/{id}/recover", &["post"]),
+    ("/api/dashboard/accounts", &["get"]),
+    ("/api/dashboard/counts", &["get"]),
+    ("/api/dashboard/activity", &["get"]),
+    ("/api/dashboard/connectors", &["get"]),
+    ("/dashboard", &["get"]),
+    ("/dashboard/app.js", &["get"]),
+    ("/dashboard/app.css", &["get"]),
     ("/ingest/{connector}", &["get", "post"]),
     ("/healthz", &["get"]),
     ("/readyz", &["get"]),

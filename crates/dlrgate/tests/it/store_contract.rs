@@ -22,6 +22,8 @@ macro_rules! store_contract_tests {
             accounts::billing_update_changes_price_and_balance,
             backlog::a_full_backlog_stops_new_deliveries_until_it_drained,
             backlog::outbox_by_hook_counts_pending_deliveries_and_dates_the_oldest,
+            dashboard::status_counts_count_each_status_of_the_account_since_a_time,
+            dashboard::activity_counts_sends_by_send_time_and_finals_by_status_time,
             submit::ids_are_unique_and_ascending_across_batches_and_calls,
             submit::every_part_of_a_message_takes_receipts,
             submit::stored_batch_debits_its_price_from_the_balance,
@@ -79,6 +81,7 @@ macro_rules! store_contract_tests {
 // Declared after the macro, so that its textual scope covers the backends' modules.
 mod accounts;
 mod backlog;
+mod dashboard;
 mod fixtures;
 mod housekeeping;
 mod nodes;

@@ -7,6 +7,7 @@
 //! Nothing here is consulted while a request is answered; it only describes.
 
 mod build;
+mod dashboard;
 mod extensions;
 mod schemas;
 mod seven;
@@ -29,7 +30,7 @@ const DESCRIPTION: &str = "dlrgate speaks seven.io's HTTP API (point an SDK at `
     `{code, title, detail}` problems with a fitting status. Answers are JSON with \
     `Accept: application/json` or `json=1`, otherwise seven.io's legacy text. See docs/api.md.";
 
-const TAGS: [(&str, &str); 9] = [
+const TAGS: [(&str, &str); 10] = [
     ("SMS", "Send and cancel (seven.io)."),
     ("Status", "Delivery status by message id (seven.io)."),
     ("Journal", "The logbook (seven.io)."),
@@ -44,6 +45,10 @@ const TAGS: [(&str, &str); 9] = [
         "Upstream reports",
         "Delivery reports from Kannel, Jasmin or any HTTP upstream.",
     ),
+    (
+        "Dashboard",
+        "The web dashboard at /dashboard and the summaries it reads.",
+    ),
     ("Operations", "Health, readiness, metrics, this document."),
 ];
 
@@ -52,6 +57,7 @@ pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     seven::paths(&mut paths);
     extensions::paths(&mut paths);
+    dashboard::paths(&mut paths);
     let info = InfoBuilder::new()
         .title("dlrgate")
         .version(env!("CARGO_PKG_VERSION"))

@@ -164,7 +164,17 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
 
 #[test]
 fn parameter_tables_name_exactly_what_the_handlers_accept() {
-    let cases: [(&str, &[Param], &[&str]); 3] = [
+    let cases: [(&str, &[Param], &[&str]); 5] = [
+        (
+            "dashboard counts",
+            super::dashboard::COUNTS,
+            crate::api::dashboard::COUNT_PARAMS,
+        ),
+        (
+            "dashboard activity",
+            super::dashboard::ACTIVITY,
+            crate::api::dashboard::ACTIVITY_PARAMS,
+        ),
         ("/api/sms", seven::SMS, crate::api::sms_request::SMS_PARAMS),
         ("/api/hooks", seven::HOOKS, crate::api::hooks::HOOK_PARAMS),
         (

@@ -21,6 +21,7 @@
 mod accounts;
 mod attempts;
 mod backlog;
+mod dashboard;
 mod engine;
 mod hooks;
 mod messages;

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::retrying;
 use super::{
-    PgStore, accounts, attempts, backlog, hooks, map_err, messages, nodes, operators, outbox,
-    overview, reports,
+    PgStore, accounts, attempts, backlog, dashboard, hooks, map_err, messages, nodes, operators,
+    outbox, overview, reports,
 };
 use crate::store::*;
 
@@ -136,6 +136,16 @@ impl Store for PgStore {
     }
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>> {
         reports::events(&self.pool, account, id).await
+    }
+    async fn status_counts(&self, account: AccountId, since: i64) -> StoreResult<Vec<StatusCount>> {
+        dashboard::status_counts(&self.pool, account, since).await
+    }
+    async fn activity(
+        &self,
+        account: AccountId,
+        window: ActivityWindow,
+    ) -> StoreResult<Vec<ActivityBucket>> {
+        dashboard::activity(&self.pool, account, window).await
     }
 
     async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook> {

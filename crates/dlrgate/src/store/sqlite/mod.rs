@@ -6,6 +6,7 @@
 mod accounts;
 mod attempts;
 mod backlog;
+mod dashboard;
 mod engine;
 mod hooks;
 mod messages;
@@ -234,6 +235,16 @@ impl Store for SqliteStore {
     }
     async fn events(&self, account: AccountId, id: MessageId) -> StoreResult<Vec<StatusEvent>> {
         reports::events(&self.reader, account, id).await
+    }
+    async fn status_counts(&self, account: AccountId, since: i64) -> StoreResult<Vec<StatusCount>> {
+        dashboard::status_counts(&self.reader, account, since).await
+    }
+    async fn activity(
+        &self,
+        account: AccountId,
+        window: ActivityWindow,
+    ) -> StoreResult<Vec<ActivityBucket>> {
+        dashboard::activity(&self.reader, account, window).await
     }
 
     async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook> {
