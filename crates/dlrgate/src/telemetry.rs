@@ -82,6 +82,11 @@ fn builder() -> Result<PrometheusBuilder, BuildError> {
 /// alerts see them before their first event.
 fn describe() {
     describe_histogram!(
+        "dlrgate_store_write_seconds",
+        Unit::Seconds,
+        "Hot write transactions by operation, waiting for the writer included"
+    );
+    describe_histogram!(
         "dlrgate_http_request_duration_seconds",
         Unit::Seconds,
         "HTTP requests by method, route and status"

@@ -16,7 +16,7 @@ use super::error::{ApiError, SevenCode};
 use super::params::SevenRequest;
 use crate::domain::params::parse_message_ids;
 use crate::domain::timefmt::seven_millis;
-use crate::store::{MessageId, MessageView};
+use crate::store::{MessageId, StatusView};
 use crate::workers::now_millis;
 
 /// Most ids one request may ask for.
@@ -54,7 +54,7 @@ pub async fn status(
     let since = now_millis().saturating_sub(
         i64::try_from(state.settings.retention.period.as_millis()).unwrap_or(i64::MAX),
     );
-    let found: HashMap<MessageId, MessageView> = state
+    let found: HashMap<MessageId, StatusView> = state
         .store
         .statuses(account.id, &ids, since)
         .await?
@@ -91,7 +91,7 @@ fn single_id(raw: &str) -> Option<MessageId> {
 }
 
 /// `DELIVERED\n2024-02-13 05:51:03.102`; both lines empty while there is no operator status.
-fn legacy_text(view: &MessageView) -> String {
+fn legacy_text(view: &StatusView) -> String {
     match (view.status, view.status_at) {
         (Some(status), Some(at)) => format!("{status}\n{}", seven_millis(at)),
         _ => "\n".to_owned(),

@@ -40,6 +40,20 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Runs one of the hot write transactions and records, in `dlrgate_store_write_seconds{op}`, how
+/// long it took, waiting for the writer included: their sum against the wall clock shows how
+/// busy the one writer is.
+pub(crate) async fn timed_write<T>(
+    op: &'static str,
+    write: impl std::future::Future<Output = StoreResult<T>>,
+) -> StoreResult<T> {
+    let begin = std::time::Instant::now();
+    let result = write.await;
+    metrics::histogram!("dlrgate_store_write_seconds", "op" => op)
+        .record(begin.elapsed().as_secs_f64());
+    result
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers when the store can serve requests.
@@ -127,7 +141,7 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         ids: &[MessageId],
         since: i64,
-    ) -> StoreResult<Vec<MessageView>>;
+    ) -> StoreResult<Vec<StatusView>>;
     async fn journal(
         &self,
         account: AccountId,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{Account, MessageView, StoreError, StoreResult};
+use super::{Account, MessageView, StatusView, StoreError, StoreResult};
 use crate::domain::status::{DeliveryStatus, InternalState};
 
 /// The columns [`view_from_row`] reads, in `messages`.
@@ -70,6 +70,21 @@ where
         status: status_from_column(get(row, "status")?)?,
         status_at: get(row, "status_at")?,
         error_code: get(row, "error_code")?,
+    })
+}
+
+/// `id, status, status_at` of a message, as `/api/status` reports it.
+pub fn status_view_from_row<'r, R>(row: &'r R) -> StoreResult<StatusView>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(StatusView {
+        id: get(row, "id")?,
+        status: status_from_column(get(row, "status")?)?,
+        status_at: get(row, "status_at")?,
     })
 }
 

@@ -164,6 +164,14 @@ pub struct MessageView {
     pub error_code: Option<String>,
 }
 
+/// What `/api/status` reports of one message: its operator status and when it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusView {
+    pub id: MessageId,
+    pub status: Option<DeliveryStatus>,
+    pub status_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JournalFilter {
     pub id: Option<MessageId>,

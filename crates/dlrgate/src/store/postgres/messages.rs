@@ -4,7 +4,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use super::map_err;
-use super::rows::{VIEW_COLUMNS, audited, view_from_row};
+use super::rows::{VIEW_COLUMNS, audited, status_view_from_row, view_from_row};
 use crate::store::*;
 
 /// Stores a group of requests in one transaction with a handful of array-bound statements,
@@ -311,21 +311,21 @@ pub async fn statuses(
     account: AccountId,
     ids: &[MessageId],
     since: i64,
-) -> StoreResult<Vec<MessageView>> {
+) -> StoreResult<Vec<StatusView>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(audited(format!(
-        "SELECT {VIEW_COLUMNS} FROM messages
-         WHERE account_id = $1 AND send_at >= $2 AND state <> 'cancelled' AND id = ANY($3)"
-    )))
+    let rows = sqlx::query(
+        "SELECT id, status, status_at FROM messages
+         WHERE account_id = $1 AND send_at >= $2 AND state <> 'cancelled' AND id = ANY($3)",
+    )
     .bind(account)
     .bind(since)
     .bind(ids)
     .fetch_all(pool)
     .await
     .map_err(map_err)?;
-    rows.iter().map(view_from_row).collect()
+    rows.iter().map(status_view_from_row).collect()
 }
 
 pub async fn journal(

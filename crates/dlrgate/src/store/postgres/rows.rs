@@ -2,7 +2,9 @@
 
 use crate::store::{StoreError, StoreResult};
 
-pub use crate::store::rows::{VIEW_COLUMNS, account_from_row, status_from_column, view_from_row};
+pub use crate::store::rows::{
+    VIEW_COLUMNS, account_from_row, status_from_column, status_view_from_row, view_from_row,
+};
 
 /// Marks SQL built at run time as audited: dlrgate only ever formats its own constant column
 /// lists and table names into SQL, never a value (values are always bound, lists as arrays).

@@ -52,7 +52,11 @@ impl Store for PgStore {
     }
 
     async fn submit(&self, batches: Vec<SubmitBatch>) -> StoreResult<Vec<SubmitOutcome>> {
-        retrying(|| messages::submit(&self.pool, &batches)).await
+        timed_write(
+            "submit",
+            retrying(|| messages::submit(&self.pool, &batches)),
+        )
+        .await
     }
     async fn cancel_scheduled(
         &self,
@@ -75,7 +79,11 @@ impl Store for PgStore {
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueMessage>> {
-        retrying(|| messages::claim_due(&self.pool, connector, now, limit)).await
+        timed_write(
+            "claim_due",
+            retrying(|| messages::claim_due(&self.pool, connector, now, limit)),
+        )
+        .await
     }
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.pool, connector).await
@@ -90,7 +98,11 @@ impl Store for PgStore {
         retrying(|| nodes::heartbeat(&self.pool)).await
     }
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
-        retrying(|| operators::settle_claims(&self.pool, settled)).await
+        timed_write(
+            "settle_claims",
+            retrying(|| operators::settle_claims(&self.pool, settled)),
+        )
+        .await
     }
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64> {
         retrying(|| operators::reroute_orphans(&self.pool, known, to)).await
@@ -99,10 +111,18 @@ impl Store for PgStore {
         &self,
         submissions: Vec<Submission>,
     ) -> StoreResult<Vec<StatusChange>> {
-        retrying(|| reports::record_submissions(&self.pool, &submissions)).await
+        timed_write(
+            "record_submissions",
+            retrying(|| reports::record_submissions(&self.pool, &submissions)),
+        )
+        .await
     }
     async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>> {
-        retrying(|| reports::apply_receipts(&self.pool, &receipts)).await
+        timed_write(
+            "apply_receipts",
+            retrying(|| reports::apply_receipts(&self.pool, &receipts)),
+        )
+        .await
     }
     async fn apply_operator_receipts(
         &self,
@@ -110,10 +130,18 @@ impl Store for PgStore {
         receipts: Vec<OperatorReceipt>,
     ) -> StoreResult<OperatorReceiptsOutcome> {
         let now = crate::workers::now_millis();
-        retrying(|| operators::apply_operator_receipts(&self.pool, connector, &receipts, now)).await
+        timed_write(
+            "apply_operator_receipts",
+            retrying(|| operators::apply_operator_receipts(&self.pool, connector, &receipts, now)),
+        )
+        .await
     }
     async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
-        retrying(|| reports::apply_due(&self.pool, now, limit)).await
+        timed_write(
+            "apply_due_reports",
+            retrying(|| reports::apply_due(&self.pool, now, limit)),
+        )
+        .await
     }
     async fn next_report_due(&self) -> StoreResult<Option<i64>> {
         reports::next_due(&self.pool).await
@@ -124,7 +152,7 @@ impl Store for PgStore {
         account: AccountId,
         ids: &[MessageId],
         since: i64,
-    ) -> StoreResult<Vec<MessageView>> {
+    ) -> StoreResult<Vec<StatusView>> {
         messages::statuses(&self.pool, account, ids, since).await
     }
     async fn journal(
@@ -172,7 +200,11 @@ impl Store for PgStore {
         released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled> {
-        retrying(|| hooks::settle_and_claim(&self.pool, &finished, &released, &claim)).await
+        timed_write(
+            "settle_and_claim",
+            retrying(|| hooks::settle_and_claim(&self.pool, &finished, &released, &claim)),
+        )
+        .await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         retrying(|| hooks::release_leases(&self.pool)).await

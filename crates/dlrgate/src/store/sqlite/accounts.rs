@@ -138,19 +138,6 @@ pub async fn revoke_key(writer: &SqlitePool, key_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn by_key_hash(reader: &SqlitePool, key_hash: &[u8]) -> StoreResult<Option<Account>> {
-    let row = sqlx::query(
-        "SELECT a.id, a.name, a.signing_secret, a.price_per_part_micros, a.balance_micros, a.created_at
-         FROM api_keys k JOIN accounts a ON a.id = k.account_id
-         WHERE k.key_hash = ? AND k.revoked_at IS NULL",
-    )
-    .bind(key_hash)
-    .fetch_optional(reader)
-    .await
-    .map_err(map_err)?;
-    row.as_ref().map(account_from_row).transpose()
-}
-
 /// Makes `secret` the signing secret; the old one stays valid for signing until `previous_until`.
 pub async fn rotate_secret(
     writer: &SqlitePool,

@@ -277,28 +277,6 @@ pub async fn claimed(reader: &SqlitePool, connector: &str) -> StoreResult<Vec<Du
     rows.iter().map(due_from_row).collect()
 }
 
-pub async fn statuses(
-    reader: &SqlitePool,
-    account: AccountId,
-    ids: &[MessageId],
-    since: i64,
-) -> StoreResult<Vec<MessageView>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {VIEW_COLUMNS} FROM messages
-         WHERE account_id = ? AND send_at >= ? AND state != 'cancelled' AND id IN ({})",
-        placeholders(ids.len())
-    );
-    let mut query = sqlx::query(audited(sql)).bind(account).bind(since);
-    for id in ids {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(reader).await.map_err(map_err)?;
-    rows.iter().map(view_from_row).collect()
-}
-
 pub async fn journal(
     reader: &SqlitePool,
     account: AccountId,

@@ -7,6 +7,7 @@ mod accounts;
 mod attempts;
 mod backlog;
 mod dashboard;
+mod direct;
 mod engine;
 mod hooks;
 mod messages;
@@ -15,6 +16,7 @@ mod outbox;
 mod overview;
 mod reports;
 mod rows;
+mod write_runtime;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -37,9 +39,14 @@ const READER_CACHE_KIB: &str = "-8192";
 /// the worker blocks and wakes the reader once per 50 rows; a 1,000-id status query fits whole.
 const ROW_BUFFER: usize = 1024;
 
+/// Threads of `direct::DirectReaders`, which serve the status query and API-key lookups.
+const DIRECT_READERS: usize = 2;
+
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    direct: direct::DirectReaders,
+    writes: write_runtime::WriteRuntime,
 }
 
 /// Maps sqlx errors into the store's vocabulary.
@@ -97,7 +104,13 @@ impl SqliteStore {
             )
             .await
             .map_err(map_err)?;
-        Ok(SqliteStore { writer, reader })
+        let direct = direct::DirectReaders::open(&path, DIRECT_READERS)?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            direct,
+            writes: write_runtime::WriteRuntime::start()?,
+        })
     }
 
     /// Closes both pools, waiting for running statements.
@@ -145,11 +158,13 @@ impl Store for SqliteStore {
         accounts::revoke_key(&self.writer, key_id).await
     }
     async fn account_by_key_hash(&self, key_hash: &[u8]) -> StoreResult<Option<Account>> {
-        accounts::by_key_hash(&self.reader, key_hash).await
+        self.direct.account_by_key_hash(key_hash).await
     }
 
     async fn submit(&self, batches: Vec<SubmitBatch>) -> StoreResult<Vec<SubmitOutcome>> {
-        messages::submit(&self.writer, batches).await
+        let writer = self.writer.clone();
+        let write = async move { messages::submit(&writer, batches).await };
+        self.writes.run("submit", write).await
     }
     async fn cancel_scheduled(
         &self,
@@ -172,7 +187,9 @@ impl Store for SqliteStore {
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueMessage>> {
-        messages::claim_due(&self.writer, connector, now, limit).await
+        let (writer, connector) = (self.writer.clone(), connector.to_owned());
+        let write = async move { messages::claim_due(&writer, &connector, now, limit).await };
+        self.writes.run("claim_due", write).await
     }
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.reader, connector).await
@@ -189,7 +206,9 @@ impl Store for SqliteStore {
         Ok(1)
     }
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
-        operators::settle_claims(&self.writer, settled).await
+        let (writer, settled) = (self.writer.clone(), settled.clone());
+        let write = async move { operators::settle_claims(&writer, &settled).await };
+        self.writes.run("settle_claims", write).await
     }
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64> {
         operators::reroute_orphans(&self.writer, known, to).await
@@ -198,10 +217,14 @@ impl Store for SqliteStore {
         &self,
         submissions: Vec<Submission>,
     ) -> StoreResult<Vec<StatusChange>> {
-        reports::record_submissions(&self.writer, submissions).await
+        let writer = self.writer.clone();
+        let write = async move { reports::record_submissions(&writer, submissions).await };
+        self.writes.run("record_submissions", write).await
     }
     async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>> {
-        reports::apply_receipts(&self.writer, receipts).await
+        let writer = self.writer.clone();
+        let write = async move { reports::apply_receipts(&writer, receipts).await };
+        self.writes.run("apply_receipts", write).await
     }
     async fn apply_operator_receipts(
         &self,
@@ -209,10 +232,16 @@ impl Store for SqliteStore {
         receipts: Vec<OperatorReceipt>,
     ) -> StoreResult<OperatorReceiptsOutcome> {
         let now = crate::workers::now_millis();
-        operators::apply_operator_receipts(&self.writer, connector, receipts, now).await
+        let (writer, connector) = (self.writer.clone(), connector.to_owned());
+        let write = async move {
+            operators::apply_operator_receipts(&writer, &connector, receipts, now).await
+        };
+        self.writes.run("apply_operator_receipts", write).await
     }
     async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
-        reports::apply_due(&self.writer, now, limit).await
+        let writer = self.writer.clone();
+        let write = async move { reports::apply_due(&writer, now, limit).await };
+        self.writes.run("apply_due_reports", write).await
     }
     async fn next_report_due(&self) -> StoreResult<Option<i64>> {
         reports::next_due(&self.reader).await
@@ -223,8 +252,8 @@ impl Store for SqliteStore {
         account: AccountId,
         ids: &[MessageId],
         since: i64,
-    ) -> StoreResult<Vec<MessageView>> {
-        messages::statuses(&self.reader, account, ids, since).await
+    ) -> StoreResult<Vec<StatusView>> {
+        self.direct.statuses(account, ids, since).await
     }
     async fn journal(
         &self,
@@ -271,7 +300,10 @@ impl Store for SqliteStore {
         released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled> {
-        hooks::settle_and_claim(&self.writer, finished, released, claim).await
+        let writer = self.writer.clone();
+        let write =
+            async move { hooks::settle_and_claim(&writer, finished, released, claim).await };
+        self.writes.run("settle_and_claim", write).await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         hooks::release_leases(&self.writer).await
