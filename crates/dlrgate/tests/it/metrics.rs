@@ -154,6 +154,9 @@ async fn histograms_count_every_final_status_and_every_delivered_webhook() {
         &hook_label,
     );
     assert_eq!((depth, age), (Some(0.0), Some(0.0)), "{text}");
+    let submits = [("op", "submit")];
+    let stored = sample(&text, "dlrgate_store_write_seconds_count", &submits);
+    assert!(stored.is_some_and(|n| n >= 1.0), "{text}");
 }
 
 #[tokio::test]

@@ -146,9 +146,14 @@ pub async fn apply(store: &dyn Store, receipt: Receipt) -> Vec<StatusChange> {
     store.apply_receipts(vec![receipt]).await.unwrap()
 }
 
-/// The message as the status API sees it (any creation time), if `account` may see it.
+/// The message as the logbook shows it (any send time), if `account` may see it.
 pub async fn view(store: &dyn Store, account: AccountId, id: MessageId) -> Option<MessageView> {
-    let mut views = store.statuses(account, &[id], i64::MIN).await.unwrap();
+    let filter = dlrgate::store::JournalFilter {
+        id: Some(id),
+        limit: 2,
+        ..Default::default()
+    };
+    let mut views = store.journal(account, &filter).await.unwrap();
     assert!(views.len() <= 1, "one id gave {views:?}");
     views.pop()
 }
