@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file in WAL mode, one writer connection (SQLite allows one
-//! writer at a time, so a pool of one serialises writes without `SQLITE_BUSY`) and a pool of
-//! readers. `synchronous = FULL` by default, so a commit has reached the disk before any caller
+//! writer at a time, so a pool of one serialises writes without `SQLITE_BUSY`; its hot
+//! transactions run on `write_runtime`), a pool of readers and, for status queries and key
+//! lookups, `direct` readers. `synchronous = FULL` by default, so a commit has reached the disk before any caller
 //! acknowledges what it stored.
 
 mod accounts;
@@ -30,13 +31,13 @@ use super::*;
 
 /// Page cache of the writer connection (negative: KiB), where every insert and update lands.
 const WRITER_CACHE_KIB: &str = "-32768";
-/// Page cache of each of the 4 reader connections. Readers walk recent rows (status queries, the
-/// outbox's fast path); a large cache each made the process grow with the store (378 MiB after
-/// 1,000,000 messages with 32 MiB each).
+/// Page cache of each reader connection (sqlx's 4 and the `DIRECT_READERS`). Readers walk
+/// recent rows (status queries, the outbox's fast path); a large cache each made the process grow
+/// with the store (378 MiB after 1,000,000 messages with 32 MiB each).
 const READER_CACHE_KIB: &str = "-8192";
 
 /// Rows sqlx's worker thread may hand over before the reader takes them. With its default (50)
-/// the worker blocks and wakes the reader once per 50 rows; a 1,000-id status query fits whole.
+/// the worker blocks and wakes the reader once per 50 rows; a 1,000-row logbook page fits whole.
 const ROW_BUFFER: usize = 1024;
 
 /// Threads of `direct::DirectReaders`, which serve the status query and API-key lookups.
