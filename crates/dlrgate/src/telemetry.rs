@@ -75,7 +75,8 @@ fn builder() -> Result<PrometheusBuilder, BuildError> {
         .set_buckets_for_metric(full(MESSAGE_FINAL_SECONDS), FINAL)?
         .set_buckets_for_metric(full(WEBHOOK_DELIVERY_SECONDS), WEBHOOK)?
         .set_buckets_for_metric(full("dlrgate_webhook_attempt_seconds"), WEBHOOK)?
-        .set_buckets_for_metric(full("dlrgate_intake_group_size"), GROUP)
+        .set_buckets_for_metric(full("dlrgate_intake_group_size"), GROUP)?
+        .set_buckets_for_metric(full("dlrgate_store_commit_writes"), GROUP)
 }
 
 /// Help text and units, and the counters without labels registered at 0, so that `rate()` and
@@ -85,6 +86,11 @@ fn describe() {
         "dlrgate_store_write_seconds",
         Unit::Seconds,
         "Hot write transactions by operation, waiting for the writer included"
+    );
+    describe_histogram!(
+        "dlrgate_store_commit_writes",
+        Unit::Count,
+        "Hot writes made durable by one SQLite commit"
     );
     describe_histogram!(
         "dlrgate_http_request_duration_seconds",

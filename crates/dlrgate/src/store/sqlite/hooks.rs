@@ -1,10 +1,8 @@
-//! Hooks and the webhook delivery outbox in SQLite: subscribing, claiming due deliveries with a
-//! lease, recording attempts, and recovery.
-
-use std::collections::HashMap;
+//! Hooks and the webhook delivery outbox in SQLite: subscribing, deleting, enabling, leases and
+//! the claimed deliveries' columns (claiming and recording attempts are `hot::deliveries`).
 
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 use super::map_err;
 use super::rows::{audited, placeholders, status_from_column};
@@ -123,29 +121,6 @@ pub async fn set_enabled(
     hook_from_row(&row)
 }
 
-/// Records finished attempts, then leases due deliveries, in one transaction: a dispatcher cycle
-/// costs one commit however many attempts finished.
-pub async fn settle_and_claim(
-    writer: &SqlitePool,
-    finished: Vec<AttemptRecord>,
-    released: Vec<DeliveryId>,
-    claim: ClaimRequest,
-) -> StoreResult<Settled> {
-    let mut tx = writer.begin().await.map_err(map_err)?;
-    let disabled_hooks = super::attempts::record_batch(&mut tx, &finished).await?;
-    super::outbox::release(&mut tx, &released).await?;
-    let claimed = if claim.limit > 0 {
-        claim_in(&mut tx, &claim).await?
-    } else {
-        Vec::new()
-    };
-    tx.commit().await.map_err(map_err)?;
-    Ok(Settled {
-        disabled_hooks,
-        claimed,
-    })
-}
-
 /// Clears every lease, for a process that is the only dispatcher of this store (SQLite at start):
 /// what the previous process had in flight is due again at once.
 pub async fn release_leases(writer: &SqlitePool) -> StoreResult<u64> {
@@ -177,83 +152,6 @@ pub async fn renew_leases(writer: &SqlitePool, ids: &[DeliveryId], until: i64) -
             .rows_affected();
     }
     Ok(renewed)
-}
-
-/// Leases up to `limit` due deliveries: for each hook and message only the oldest pending one (so
-/// statuses go out in order), at most `per_hook` in flight per hook, hooks interleaved so one busy
-/// hook cannot take the whole batch. Each hook's due deliveries are walked in due order through
-/// an index and the walk stops at the hook's free slots, so a large backlog costs nothing extra.
-pub async fn claim_in(
-    tx: &mut SqliteConnection,
-    claim: &ClaimRequest,
-) -> StoreResult<Vec<DueDelivery>> {
-    let (now, limit, lease_until) = (claim.now, claim.limit, claim.lease_until);
-    let cap_of = |hook: &HookId| {
-        claim
-            .per_hook_limits
-            .get(hook)
-            .copied()
-            .unwrap_or(claim.per_hook)
-    };
-    let widest = claim
-        .per_hook_limits
-        .values()
-        .copied()
-        .fold(claim.per_hook, u32::max);
-    let in_flight: HashMap<HookId, i64> = sqlx::query(
-        "SELECT hook_id, COUNT(*) FROM webhook_deliveries
-         WHERE lease_until IS NOT NULL AND lease_until > ? AND state = 'pending' GROUP BY hook_id",
-    )
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)?
-    .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-    .collect::<Result<_, sqlx::Error>>()
-    .map_err(map_err)?;
-    let hooks: Vec<HookId> =
-        sqlx::query_scalar("SELECT id FROM hooks WHERE enabled = 1 AND deleted = 0 ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-    let mut per_hook_ids: Vec<Vec<i64>> = Vec::new();
-    for hook in hooks {
-        let free = i64::from(cap_of(&hook)) - in_flight.get(&hook).copied().unwrap_or(0);
-        if free > 0 {
-            per_hook_ids.push(due_of_hook(tx, hook, now, free).await?);
-        }
-    }
-    // Interleave: the first due delivery of every hook, then the second of every hook, …
-    let mut ids: Vec<i64> = Vec::new();
-    for rank in 0..widest as usize {
-        ids.extend(
-            per_hook_ids
-                .iter()
-                .filter_map(|hook_ids| hook_ids.get(rank)),
-        );
-    }
-    ids.truncate(limit as usize);
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = placeholders(ids.len());
-    let mut lease = sqlx::query(audited(format!(
-        "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN ({list})"
-    )))
-    .bind(lease_until);
-    for id in &ids {
-        lease = lease.bind(id);
-    }
-    lease.execute(&mut *tx).await.map_err(map_err)?;
-    let mut select = sqlx::query(audited(format!(
-        "SELECT {DUE_COLUMNS} {DUE_FROM} WHERE d.id IN ({list}) ORDER BY d.id"
-    )));
-    for id in &ids {
-        select = select.bind(id);
-    }
-    let rows = select.fetch_all(&mut *tx).await.map_err(map_err)?;
-    rows.iter().map(|row| due_from_row(row, now)).collect()
 }
 
 /// What a dispatcher needs to send a delivery: the delivery, its hook, message and account.
@@ -295,39 +193,6 @@ pub(super) fn due_from_row(row: &SqliteRow, now: i64) -> StoreResult<DueDelivery
         label: row.try_get("label").map_err(map_err)?,
         secrets,
     })
-}
-
-/// Up to `free` due deliveries of `hook` that no live lease holds and that head their message's
-/// queue, in due order: unleased ones through their index, and those whose lease ran out.
-async fn due_of_hook(
-    tx: &mut SqliteConnection,
-    hook: HookId,
-    now: i64,
-    free: i64,
-) -> StoreResult<Vec<i64>> {
-    sqlx::query_scalar(
-        "SELECT id FROM (
-             SELECT * FROM (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-                 WHERE d.hook_id = ?1 AND d.state = 'pending' AND d.lease_until IS NULL
-                   AND d.next_attempt_at <= ?2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                       WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
-                         AND e.state = 'pending' AND e.id < d.id)
-                 ORDER BY d.next_attempt_at, d.id LIMIT ?3)
-             UNION ALL
-             SELECT * FROM (SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
-                 WHERE d.state = 'pending' AND d.lease_until IS NOT NULL AND d.lease_until <= ?2
-                   AND d.hook_id = ?1 AND d.next_attempt_at <= ?2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                       WHERE e.hook_id = d.hook_id AND e.message_id = d.message_id
-                         AND e.state = 'pending' AND e.id < d.id)
-                 ORDER BY d.lease_until LIMIT ?3))
-         ORDER BY next_attempt_at, id LIMIT ?3",
-    )
-    .bind(hook)
-    .bind(now)
-    .bind(free)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)
 }
 
 /// When the next delivery that no live lease holds is due (one whose lease ran out is due now).

@@ -1,166 +1,11 @@
-//! Storing, cancelling and querying messages in SQLite.
+//! Cancelling, re-routing and querying messages in SQLite (storing them is `hot::submit`).
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::map_err;
 use super::rows::audited;
-use super::rows::{VIEW_COLUMNS, insert_many, placeholders, view_from_row};
+use super::rows::{VIEW_COLUMNS, placeholders, view_from_row};
 use crate::store::*;
-
-/// Stores a group of requests in one transaction with a handful of multi-row statements,
-/// whatever the number of requests: balances are read and charged per account, then every
-/// message, its queued event and its parts are inserted together.
-pub async fn submit(
-    writer: &SqlitePool,
-    batches: Vec<SubmitBatch>,
-) -> StoreResult<Vec<SubmitOutcome>> {
-    let mut tx = writer.begin().await.map_err(map_err)?;
-    let mut balances = balances_of(&mut tx, &batches).await?;
-    let charged: Vec<Option<Option<i64>>> = batches
-        .iter()
-        .map(|batch| charge(&mut balances, batch))
-        .collect();
-    for (account, (balance, changed)) in &balances {
-        if *changed {
-            sqlx::query("UPDATE accounts SET balance_micros = ? WHERE id = ?")
-                .bind(balance)
-                .bind(account)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-    }
-    let accepted: Vec<(&SubmitBatch, &NewMessage)> = batches
-        .iter()
-        .zip(&charged)
-        .filter(|(_, charged)| charged.is_some())
-        .flat_map(|(batch, _)| batch.messages.iter().map(move |m| (batch, m)))
-        .collect();
-    let ids = insert_messages(&mut tx, &accepted).await?;
-    insert_many(
-        &mut tx,
-        "INSERT INTO status_events (message_id, kind, state, effect, at, source)",
-        "(?, 'internal', 'queued', 'applied', ?, 'api')",
-        &ids.iter().zip(&accepted).collect::<Vec<_>>(),
-        |query, (id, (batch, _))| query.bind(**id).bind(batch.created_at),
-    )
-    .await?;
-    // Each part gets its status row.
-    let parts: Vec<(MessageId, i64)> = ids
-        .iter()
-        .zip(&accepted)
-        .flat_map(|(id, (_, message))| {
-            (1..=i64::from(message.parts.max(1))).map(move |part| (*id, part))
-        })
-        .collect();
-    insert_many(
-        &mut tx,
-        "INSERT INTO message_parts (message_id, part)",
-        "(?, ?)",
-        &parts,
-        |query, (id, part)| query.bind(*id).bind(*part),
-    )
-    .await?;
-    tx.commit().await.map_err(map_err)?;
-    let mut ids = ids.into_iter();
-    Ok(batches
-        .iter()
-        .zip(charged)
-        .map(|(batch, charged)| match charged {
-            Some(balance_micros) => SubmitOutcome::Stored {
-                ids: ids.by_ref().take(batch.messages.len()).collect(),
-                balance_micros,
-            },
-            None => SubmitOutcome::InsufficientBalance,
-        })
-        .collect())
-}
-
-/// Each account's balance (`None`: unlimited) and whether this group changed it.
-type Balances = std::collections::HashMap<AccountId, (Option<i64>, bool)>;
-
-async fn balances_of(
-    conn: &mut SqliteConnection,
-    batches: &[SubmitBatch],
-) -> StoreResult<Balances> {
-    let mut accounts: Vec<AccountId> = batches.iter().map(|b| b.account_id).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    let mut balances = Balances::new();
-    for chunk in accounts.chunks(500) {
-        let sql = format!(
-            "SELECT id, balance_micros FROM accounts WHERE id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut query = sqlx::query(audited(sql));
-        for account in chunk {
-            query = query.bind(account);
-        }
-        for row in query.fetch_all(&mut *conn).await.map_err(map_err)? {
-            let id: AccountId = row.try_get(0).map_err(map_err)?;
-            balances.insert(id, (row.try_get(1).map_err(map_err)?, false));
-        }
-    }
-    Ok(balances)
-}
-
-/// Charges `batch` to its account if it can pay: `Some(balance left)`, else `None`.
-fn charge(balances: &mut Balances, batch: &SubmitBatch) -> Option<Option<i64>> {
-    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
-    let (balance, changed) = balances.get_mut(&batch.account_id)?;
-    match *balance {
-        None => Some(None),
-        Some(left) if left < total => None,
-        Some(left) => {
-            if total > 0 {
-                *balance = Some(left - total);
-                *changed = true;
-            }
-            Some(*balance)
-        }
-    }
-}
-
-/// Inserts the messages with multi-row statements; returns their ids in the order given. Rows
-/// of one statement get increasing ids in the order of its VALUES (AUTOINCREMENT, one writer),
-/// so the returned ids, sorted, line up with the rows.
-async fn insert_messages(
-    conn: &mut SqliteConnection,
-    messages: &[(&SubmitBatch, &NewMessage)],
-) -> StoreResult<Vec<MessageId>> {
-    let mut ids = Vec::with_capacity(messages.len());
-    for chunk in messages.chunks(500) {
-        let sql = format!(
-            "INSERT INTO messages (account_id, recipient, sender, text, encoding, parts, price_micros, label,
-                 foreign_id, udh, flash, ttl_minutes, created_at, send_at, state, connector)
-             VALUES {} RETURNING id",
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)"; chunk.len()].join(", ")
-        );
-        let mut query = sqlx::query_scalar(audited(sql));
-        for (batch, message) in chunk {
-            query = query
-                .bind(batch.account_id)
-                .bind(&message.recipient)
-                .bind(&message.sender)
-                .bind(&message.text)
-                .bind(&message.encoding)
-                .bind(i64::from(message.parts))
-                .bind(message.price_micros)
-                .bind(&message.label)
-                .bind(&message.foreign_id)
-                .bind(&message.udh)
-                .bind(message.flash)
-                .bind(message.ttl_minutes.map(i64::from))
-                .bind(batch.created_at)
-                .bind(message.send_at)
-                .bind(&message.connector);
-        }
-        let mut chunk_ids: Vec<MessageId> = query.fetch_all(&mut *conn).await.map_err(map_err)?;
-        chunk_ids.sort_unstable();
-        ids.extend(chunk_ids);
-    }
-    Ok(ids)
-}
 
 pub async fn cancel(
     writer: &SqlitePool,
@@ -218,7 +63,7 @@ pub async fn due(
 }
 
 /// The columns `due_from_row` reads.
-const DUE_COLUMNS: &str =
+pub(super) const DUE_COLUMNS: &str =
     "id, account_id, recipient, sender, text, parts, flash, ttl_minutes, send_at";
 
 fn due_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<DueMessage> {
@@ -235,33 +80,6 @@ fn due_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<DueMessage> {
         ttl_minutes: ttl.and_then(|t| u32::try_from(t).ok()),
         send_at: row.try_get("send_at").map_err(map_err)?,
     })
-}
-
-/// Claims up to `limit` due messages of `connector` (queued → sending) and returns them.
-pub async fn claim_due(
-    writer: &SqlitePool,
-    connector: &str,
-    now: i64,
-    limit: u32,
-) -> StoreResult<Vec<DueMessage>> {
-    let rows = sqlx::query(audited(format!(
-        "UPDATE messages SET state = 'sending' WHERE id IN (
-                 SELECT id FROM messages WHERE state = 'queued' AND connector = ? AND send_at <= ?
-                 ORDER BY send_at, id LIMIT ?)
-             RETURNING {DUE_COLUMNS}"
-    )))
-    .bind(connector)
-    .bind(now)
-    .bind(i64::from(limit))
-    .fetch_all(writer)
-    .await
-    .map_err(map_err)?;
-    let mut due = rows
-        .iter()
-        .map(due_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    due.sort_by_key(|m| (m.send_at, m.id));
-    Ok(due)
 }
 
 /// The messages of `connector` claimed and not settled (after a crash).
@@ -307,4 +125,21 @@ pub async fn journal(
     query.push(" OFFSET ").push_bind(i64::from(filter.offset));
     let rows = query.build().fetch_all(reader).await.map_err(map_err)?;
     rows.iter().map(view_from_row).collect()
+}
+
+pub async fn reroute_orphans(writer: &SqlitePool, known: &[String], to: &str) -> StoreResult<u64> {
+    let sql = format!(
+        "UPDATE messages SET connector = ? WHERE state = 'queued'
+         AND (connector IS NULL OR connector NOT IN ({}))",
+        placeholders(known.len().max(1))
+    );
+    let mut query = sqlx::query(audited(sql)).bind(to.to_owned());
+    for name in known {
+        query = query.bind(name.clone());
+    }
+    if known.is_empty() {
+        query = query.bind(to.to_owned());
+    }
+    let done = query.execute(writer).await.map_err(map_err)?;
+    Ok(done.rows_affected())
 }

@@ -9,10 +9,9 @@ mod attempts;
 mod backlog;
 mod dashboard;
 mod direct;
-mod engine;
 mod hooks;
+mod hot;
 mod messages;
-mod operators;
 mod outbox;
 mod overview;
 mod reports;
@@ -87,6 +86,8 @@ impl SqliteStore {
             .row_buffer_size(ROW_BUFFER);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // An embedded connection does not go stale; the write thread takes it per batch.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
@@ -106,11 +107,12 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         let direct = direct::DirectReaders::open(&path, DIRECT_READERS)?;
+        let hot_writer = hot::open_writer(&path, synchronous_full).map_err(hot::map_err)?;
         Ok(SqliteStore {
+            writes: write_runtime::WriteRuntime::start(writer.clone(), hot_writer)?,
             writer,
             reader,
             direct,
-            writes: write_runtime::WriteRuntime::start()?,
         })
     }
 
@@ -163,9 +165,9 @@ impl Store for SqliteStore {
     }
 
     async fn submit(&self, batches: Vec<SubmitBatch>) -> StoreResult<Vec<SubmitOutcome>> {
-        let writer = self.writer.clone();
-        let write = async move { messages::submit(&writer, batches).await };
-        self.writes.run("submit", write).await
+        self.writes
+            .run("submit", move |conn| hot::submit(conn, &batches))
+            .await
     }
     async fn cancel_scheduled(
         &self,
@@ -188,9 +190,12 @@ impl Store for SqliteStore {
         now: i64,
         limit: u32,
     ) -> StoreResult<Vec<DueMessage>> {
-        let (writer, connector) = (self.writer.clone(), connector.to_owned());
-        let write = async move { messages::claim_due(&writer, &connector, now, limit).await };
-        self.writes.run("claim_due", write).await
+        let connector = connector.to_owned();
+        self.writes
+            .run("claim_due", move |conn| {
+                hot::claim_due(conn, &connector, now, limit)
+            })
+            .await
     }
     async fn claimed(&self, connector: &str) -> StoreResult<Vec<DueMessage>> {
         messages::claimed(&self.reader, connector).await
@@ -207,25 +212,32 @@ impl Store for SqliteStore {
         Ok(1)
     }
     async fn settle_claims(&self, settled: &SettledClaims) -> StoreResult<Vec<StatusChange>> {
-        let (writer, settled) = (self.writer.clone(), settled.clone());
-        let write = async move { operators::settle_claims(&writer, &settled).await };
-        self.writes.run("settle_claims", write).await
+        let settled = settled.clone();
+        self.writes
+            .run("settle_claims", move |conn| {
+                hot::settle_claims(conn, &settled)
+            })
+            .await
     }
     async fn reroute_orphans(&self, known: &[String], to: &str) -> StoreResult<u64> {
-        operators::reroute_orphans(&self.writer, known, to).await
+        messages::reroute_orphans(&self.writer, known, to).await
     }
     async fn record_submissions(
         &self,
         submissions: Vec<Submission>,
     ) -> StoreResult<Vec<StatusChange>> {
-        let writer = self.writer.clone();
-        let write = async move { reports::record_submissions(&writer, submissions).await };
-        self.writes.run("record_submissions", write).await
+        self.writes
+            .run("record_submissions", move |conn| {
+                hot::record_submissions(conn, &submissions)
+            })
+            .await
     }
     async fn apply_receipts(&self, receipts: Vec<Receipt>) -> StoreResult<Vec<StatusChange>> {
-        let writer = self.writer.clone();
-        let write = async move { reports::apply_receipts(&writer, receipts).await };
-        self.writes.run("apply_receipts", write).await
+        self.writes
+            .run("apply_receipts", move |conn| {
+                hot::apply_receipts(conn, &receipts)
+            })
+            .await
     }
     async fn apply_operator_receipts(
         &self,
@@ -233,16 +245,19 @@ impl Store for SqliteStore {
         receipts: Vec<OperatorReceipt>,
     ) -> StoreResult<OperatorReceiptsOutcome> {
         let now = crate::workers::now_millis();
-        let (writer, connector) = (self.writer.clone(), connector.to_owned());
-        let write = async move {
-            operators::apply_operator_receipts(&writer, &connector, receipts, now).await
-        };
-        self.writes.run("apply_operator_receipts", write).await
+        let connector = connector.to_owned();
+        self.writes
+            .run("apply_operator_receipts", move |conn| {
+                hot::apply_operator_receipts(conn, &connector, receipts, now)
+            })
+            .await
     }
     async fn apply_due_reports(&self, now: i64, limit: u32) -> StoreResult<Vec<StatusChange>> {
-        let writer = self.writer.clone();
-        let write = async move { reports::apply_due(&writer, now, limit).await };
-        self.writes.run("apply_due_reports", write).await
+        self.writes
+            .run("apply_due_reports", move |conn| {
+                hot::apply_due(conn, now, limit)
+            })
+            .await
     }
     async fn next_report_due(&self) -> StoreResult<Option<i64>> {
         reports::next_due(&self.reader).await
@@ -301,10 +316,11 @@ impl Store for SqliteStore {
         released: Vec<DeliveryId>,
         claim: ClaimRequest,
     ) -> StoreResult<Settled> {
-        let writer = self.writer.clone();
-        let write =
-            async move { hooks::settle_and_claim(&writer, finished, released, claim).await };
-        self.writes.run("settle_and_claim", write).await
+        self.writes
+            .run("settle_and_claim", move |conn| {
+                hot::settle_and_claim(conn, &finished, &released, &claim)
+            })
+            .await
     }
     async fn release_leases(&self) -> StoreResult<u64> {
         hooks::release_leases(&self.writer).await

@@ -1,14 +1,14 @@
 //! The outbox's fast path in SQLite: deliveries created leased by the status engine
-//! (`engine::enqueue_deliveries`) are read back by this process's dispatcher after their
+//! (`hot::engine::enqueue_deliveries`) are read back by this process's dispatcher after their
 //! transaction commits, following the delivery id. SQLite commits one writer at a time and ids
 //! only grow, so a delivery with a lower id than one already read can never appear later: the
 //! cursor misses nothing. Reads go to the reader pool, not the writer.
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 use super::hooks::{DUE_COLUMNS, DUE_FROM, due_from_row};
 use super::map_err;
-use super::rows::{audited, placeholders};
+use super::rows::audited;
 use crate::store::*;
 
 /// The highest delivery id so far (0 for none): where the dispatcher's cursor starts.
@@ -61,20 +61,4 @@ pub async fn pushed(
         }
     }
     Ok(pushed)
-}
-
-/// Hands leased deliveries back, unsent: a later claim takes them, in order.
-pub async fn release(tx: &mut SqliteConnection, ids: &[DeliveryId]) -> StoreResult<()> {
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "UPDATE webhook_deliveries SET lease_until = NULL WHERE state = 'pending' AND id IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut query = sqlx::query(audited(sql));
-        for id in chunk {
-            query = query.bind(id);
-        }
-        query.execute(&mut *tx).await.map_err(map_err)?;
-    }
-    Ok(())
 }
