@@ -184,3 +184,119 @@ fn run_batch(conn: &mut Connection, waiting: &mut VecDeque<Job>) -> usize {
     }
     ran
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    use super::*;
+
+    /// A store file with a table `t (x UNIQUE)`, the write thread on it, and a reader.
+    async fn start() -> (tempfile::TempDir, WriteRuntime, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER NOT NULL UNIQUE)")
+            .execute(&writer)
+            .await
+            .unwrap();
+        let direct = Connection::open(&path).unwrap();
+        let reader = Connection::open(&path).unwrap();
+        (dir, WriteRuntime::start(writer, direct).unwrap(), reader)
+    }
+
+    fn insert(x: i64) -> impl FnOnce(&Connection) -> StoreResult<i64> + Send + 'static {
+        move |conn| {
+            conn.execute("INSERT INTO t (x) VALUES (?1)", [x])
+                .map_err(super::super::hot::map_err)?;
+            Ok(x)
+        }
+    }
+
+    fn stored(reader: &Connection) -> Vec<i64> {
+        let mut select = reader.prepare("SELECT x FROM t ORDER BY x").unwrap();
+        let rows = select.query_map([], |row| row.get(0)).unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_queued_together_commit_together_and_a_failed_one_leaves_no_trace() {
+        // Arrange: the first write holds the thread while the others queue behind it, so they
+        // share the next batch; the third inserts a row and then fails.
+        let (_dir, writes, reader) = start().await;
+        let slow = writes.run("slow", |conn| {
+            std::thread::sleep(Duration::from_millis(200));
+            insert(1)(conn)
+        });
+        let failing = |conn: &Connection| -> StoreResult<i64> {
+            insert(3)(conn)?;
+            Err(StoreError::Corrupt(
+                "this write fails after its insert".into(),
+            ))
+        };
+
+        // Act
+        let (slow, second, third, fourth, duplicate) = tokio::join!(
+            slow,
+            async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                writes.run("second", insert(2)).await
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                writes.run("third", failing).await
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(70)).await;
+                writes.run("fourth", insert(4)).await
+            },
+            async {
+                tokio::time::sleep(Duration::from_millis(80)).await;
+                writes.run("duplicate", insert(2)).await
+            },
+        );
+
+        // Assert: every write that succeeded is stored; the failed one's insert is rolled back
+        // and the writes after it still committed; a unique violation is a conflict.
+        assert_eq!(slow.unwrap(), 1);
+        assert_eq!(second.unwrap(), 2);
+        assert!(matches!(third, Err(StoreError::Corrupt(_))), "{third:?}");
+        assert_eq!(fourth.unwrap(), 4);
+        assert!(
+            matches!(duplicate, Err(StoreError::Conflict(_))),
+            "{duplicate:?}"
+        );
+        assert_eq!(stored(&reader), vec![1, 2, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_is_answered_unavailable_and_the_thread_goes_on() {
+        let (_dir, writes, reader) = start().await;
+
+        let panicked = writes
+            .run("panics", |conn: &Connection| -> StoreResult<()> {
+                insert(7)(conn)?;
+                panic!("a bug in a write");
+            })
+            .await;
+        let after = writes.run("after", insert(8)).await;
+
+        assert!(
+            matches!(panicked, Err(StoreError::Unavailable(_))),
+            "{panicked:?}"
+        );
+        assert_eq!(after.unwrap(), 8);
+        assert_eq!(stored(&reader), vec![8]);
+    }
+}
