@@ -9,6 +9,7 @@ mod dashboard_types;
 mod plan;
 mod postgres;
 mod rows;
+mod rules;
 mod sqlite;
 mod types;
 mod webhook_types;

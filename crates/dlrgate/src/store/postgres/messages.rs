@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
 use super::map_err;
 use super::rows::{VIEW_COLUMNS, audited, status_view_from_row, view_from_row};
+use crate::store::rules::{Balances, charge};
 use crate::store::*;
 
 /// Stores a group of requests in one transaction with a handful of array-bound statements,
@@ -77,9 +78,6 @@ pub async fn submit(pool: &PgPool, batches: &[SubmitBatch]) -> StoreResult<Vec<S
         .collect())
 }
 
-/// Each account's balance (`None`: unlimited) and whether this group changed it.
-type Balances = std::collections::HashMap<AccountId, (Option<i64>, bool)>;
-
 /// Reads the balances of the accounts of `batches`, locked (in id order) until the commit, so a
 /// concurrent refund or charge cannot be overwritten.
 async fn balances_of(conn: &mut PgConnection, batches: &[SubmitBatch]) -> StoreResult<Balances> {
@@ -99,23 +97,6 @@ async fn balances_of(conn: &mut PgConnection, batches: &[SubmitBatch]) -> StoreR
         balances.insert(id, (row.try_get(1).map_err(map_err)?, false));
     }
     Ok(balances)
-}
-
-/// Charges `batch` to its account if it can pay: `Some(balance left)`, else `None`.
-fn charge(balances: &mut Balances, batch: &SubmitBatch) -> Option<Option<i64>> {
-    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
-    let (balance, changed) = balances.get_mut(&batch.account_id)?;
-    match *balance {
-        None => Some(None),
-        Some(left) if left < total => None,
-        Some(left) => {
-            if total > 0 {
-                *balance = Some(left - total);
-                *changed = true;
-            }
-            Some(*balance)
-        }
-    }
 }
 
 /// Inserts the messages with one statement; returns their ids in the order given. The rows are

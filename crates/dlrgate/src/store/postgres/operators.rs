@@ -17,6 +17,7 @@ use super::engine::apply_many;
 use super::map_err;
 use super::rows::part_column;
 use crate::domain::status::DeliveryStatus;
+use crate::store::rules::to_receipt;
 use crate::store::*;
 
 /// How long before a submission began a parked receipt may have arrived and still be its own
@@ -136,18 +137,6 @@ async fn find_parts(
         parts.insert(row.try_get(0).map_err(map_err)?, found);
     }
     Ok(parts)
-}
-
-fn to_receipt(connector: &str, message_id: MessageId, part: u32, r: OperatorReceipt) -> Receipt {
-    Receipt {
-        message_id,
-        part,
-        status: r.status,
-        at: r.at,
-        source: connector.to_owned(),
-        error_code: r.error_code,
-        raw: r.raw,
-    }
 }
 
 /// The (connector, operator id) pairs of `submissions`, for [`lock_operator_ids`].

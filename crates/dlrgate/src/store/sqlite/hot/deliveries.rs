@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 
 use super::map_err;
 use crate::store::rows::status_from_column;
+use crate::store::rules::hook_updates;
 use crate::store::sqlite::hooks::{DUE_COLUMNS, DUE_FROM};
 use crate::store::*;
 
@@ -266,32 +267,4 @@ fn due_delivery(row: &rusqlite::Row, now: i64) -> StoreResult<DueDelivery> {
         label: row.get("label").map_err(map_err)?,
         secrets,
     })
-}
-
-/// The records that decide each hook's failure run, in order: per hook, its last success (which
-/// ends a run), then the first failure after it (which starts one), any 410 after it, and its
-/// last failure (which may have lasted long enough to disable the hook).
-fn hook_updates(records: &[AttemptRecord]) -> Vec<&AttemptRecord> {
-    let mut hooks: Vec<HookId> = records.iter().map(|r| r.hook_id).collect();
-    hooks.sort_unstable();
-    hooks.dedup();
-    let mut updates = Vec::new();
-    for hook in hooks {
-        let own: Vec<&AttemptRecord> = records.iter().filter(|r| r.hook_id == hook).collect();
-        let last_success = own.iter().rposition(|r| r.fate == DeliveryFate::Delivered);
-        if let Some(index) = last_success {
-            updates.push(own[index]);
-        }
-        let failures = &own[last_success.map_or(0, |i| i + 1)..];
-        let gone = failures
-            .iter()
-            .find(|r| r.fate == (DeliveryFate::Failed { disable_hook: true }));
-        let picked = [failures.first(), gone, failures.last()];
-        for record in picked.into_iter().flatten() {
-            if !updates.iter().any(|u| std::ptr::eq(*u, *record)) {
-                updates.push(record);
-            }
-        }
-    }
-    updates
 }

@@ -8,24 +8,13 @@ use rusqlite::{Connection, params};
 use super::engine::apply_many;
 use super::map_err;
 use crate::domain::status::DeliveryStatus;
+use crate::store::rules::to_receipt;
 use crate::store::sqlite::messages::DUE_COLUMNS;
 use crate::store::*;
 
 /// How long before a submission began a parked receipt may have arrived and still be its own
 /// (a margin for clock adjustments; receipts come after their submit).
 const PARK_MARGIN_MS: i64 = 60_000;
-
-fn to_receipt(connector: &str, message_id: MessageId, part: u32, r: OperatorReceipt) -> Receipt {
-    Receipt {
-        message_id,
-        part,
-        status: r.status,
-        at: r.at,
-        source: connector.to_owned(),
-        error_code: r.error_code,
-        raw: r.raw,
-    }
-}
 
 /// `Store::claim_due`: up to `limit` due messages of `connector` move from queued to sending.
 pub fn claim_due(

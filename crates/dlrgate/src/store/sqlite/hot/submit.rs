@@ -4,6 +4,7 @@
 use rusqlite::{Connection, params};
 
 use super::map_err;
+use crate::store::rules::{Balances, charge};
 use crate::store::*;
 
 pub fn submit(conn: &Connection, batches: &[SubmitBatch]) -> StoreResult<Vec<SubmitOutcome>> {
@@ -102,24 +103,4 @@ fn insert_batch(conn: &Connection, batch: &SubmitBatch) -> StoreResult<Vec<Messa
         ids.push(id);
     }
     Ok(ids)
-}
-
-/// Each account's balance (`None`: unlimited) and whether this group changed it.
-type Balances = std::collections::HashMap<AccountId, (Option<i64>, bool)>;
-
-/// Charges `batch` to its account if it can pay: `Some(balance left)`, else `None`.
-fn charge(balances: &mut Balances, batch: &SubmitBatch) -> Option<Option<i64>> {
-    let total: i64 = batch.messages.iter().map(|m| m.price_micros).sum();
-    let (balance, changed) = balances.get_mut(&batch.account_id)?;
-    match *balance {
-        None => Some(None),
-        Some(left) if left < total => None,
-        Some(left) => {
-            if total > 0 {
-                *balance = Some(left - total);
-                *changed = true;
-            }
-            Some(*balance)
-        }
-    }
 }
