@@ -376,3 +376,11 @@ if [[ $RESULTS_FILE -eq 1 ]]; then
   } >> "$out"
   log "table appended to $out"
 fi
+
+# dlrgate must lose nothing and refuse nothing (Kannel's losses are its own, see README): a run
+# where it did fails, after the table has been printed and kept.
+if [[ "$ONLY" != kannel ]] \
+  && ! node -e 'const r=require(process.argv[1]); process.exit(r.lost === 0 && r.send_errors === 0 ? 0 : 1)' "$WORK/dlrgate.json"; then
+  log "dlrgate lost messages or had send errors (table above)"
+  exit 1
+fi
